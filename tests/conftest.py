@@ -1,0 +1,197 @@
+"""Fixtures shared by every test: free ports, real processes, an OTLP receiver, a real Prometheus.
+
+Under CI=true a missing prerequisite fails the run instead of skipping it.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from lab_telemetry.testing import OtlpReceiver, poll_until
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a prerequisite is missing; in CI, fail, so nothing is skipped silently."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"prerequisite missing in CI: {reason}")
+    pytest.skip(reason)
+
+
+def require_tool(name: str, install_hint: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} not found ({install_hint})")
+    return path  # type: ignore[return-value]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def entry_point(name: str) -> str:
+    """A workspace member's console script in the running virtualenv."""
+    path = Path(sys.executable).parent / name
+    require(path.exists(), f"{name} is not installed: run `uv sync --all-packages`")
+    return str(path)
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen
+    base_url: str
+    stdout_path: Path
+    stderr_path: Path
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start a console script as a real process on 127.0.0.1 and wait until `ready_path` answers."""
+    started: list[Service] = []
+
+    def start(
+        command: str | list[str],
+        env: dict[str, str],
+        port: int,
+        ready_path: str = "/healthz",
+        timeout: float = 30,
+    ) -> Service:
+        args = [entry_point(command)] if isinstance(command, str) else command
+        name = Path(args[0]).name
+        stdout_path = tmp_path / f"{name}-{port}.out"
+        stderr_path = tmp_path / f"{name}-{port}.err"
+        with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+            process = subprocess.Popen(
+                args, env={**os.environ, **env}, stdout=out, stderr=err, cwd=tmp_path
+            )
+        service = Service(name, process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
+        started.append(service)
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited {process.returncode}: {service.stderr()}")
+            return _answers(service.base_url + ready_path)
+
+        poll_until(ready, timeout=timeout, what=f"{name} on port {port}")
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture(autouse=True)
+def _close_json_log_handler() -> Iterator[None]:
+    """Flush and remove lab-telemetry's handler after each test, while output is still captured."""
+    yield
+    import logging
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "lab-telemetry-json":
+            root.removeHandler(handler)
+            handler.close()
+
+
+@pytest.fixture
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@dataclass
+class Prometheus:
+    base_url: str
+
+    def query(self, promql: str) -> list[dict]:
+        response = httpx.get(f"{self.base_url}/api/v1/query", params={"query": promql}, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def wait_for(self, promql: str, timeout: float = 60) -> list[dict]:
+        return poll_until(lambda: self.query(promql), timeout=timeout, what=f"data for {promql}")
+
+
+@pytest.fixture
+def start_prometheus(tmp_path: Path) -> Iterator[Callable[[dict[str, list[str]]], Prometheus]]:
+    """A real Prometheus scraping the given jobs ({job: ["127.0.0.1:port", ...]}) every second."""
+    processes: list[subprocess.Popen] = []
+
+    def start(jobs: dict[str, list[str]]) -> Prometheus:
+        binary = require_tool("prometheus", "apt-get install prometheus")
+        port = free_port()
+        scrape_configs = "".join(
+            f"  - job_name: {job}\n    static_configs:\n      - targets: {targets!r}\n"
+            for job, targets in jobs.items()
+        )
+        config = tmp_path / f"prometheus-{port}.yml"
+        config.write_text(
+            textwrap.dedent("""\
+                global:
+                  scrape_interval: 1s
+                  evaluation_interval: 1s
+                scrape_configs:
+                """)
+            + scrape_configs
+        )
+        log = (tmp_path / f"prometheus-{port}.log").open("wb")
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / f'tsdb-{port}'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--enable-feature=exemplar-storage",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        processes.append(process)
+        prometheus = Prometheus(f"http://127.0.0.1:{port}")
+        poll_until(lambda: _answers(prometheus.base_url + "/-/ready"), timeout=30, what="prometheus")
+        return prometheus
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

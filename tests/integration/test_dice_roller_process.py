@@ -1,0 +1,79 @@
+"""The dice-roller as a user runs it: `dice-roller`, a real process on a free loopback port."""
+
+import json
+
+import httpx
+from lab_telemetry.testing import OtlpReceiver, poll_until
+
+from tests.conftest import free_port
+
+
+def test_rolls_3d6_and_prints_no_exporter_errors_without_an_endpoint(start_service) -> None:
+    port = free_port()
+    service = start_service(
+        "dice-roller",
+        {"DICE_ROLLER_PORT": str(port), "OTEL_EXPORTER_OTLP_ENDPOINT": ""},
+        port,
+    )
+    body = httpx.get(f"{service.base_url}/roll/3d6", timeout=5).json()
+    assert len(body["rolls"]) == 3
+    assert all(1 <= value <= 6 for value in body["rolls"])
+    assert body["total"] == sum(body["rolls"])
+    bad = httpx.get(f"{service.base_url}/roll/3d6+", timeout=5)
+    assert bad.status_code == 422
+    assert "NdM" in bad.json()["detail"]
+
+    service.stop()
+    stderr = service.stderr()
+    assert "Exception" not in stderr and "Failed to export" not in stderr, stderr
+    lines = [json.loads(line) for line in service.stdout().splitlines()]
+    rolls = [
+        line
+        for line in lines
+        if line["logger"] == "uvicorn.access" and line["path"].startswith("/roll/")
+    ]
+    assert [line["status"] for line in rolls] == [200, 422]
+    assert all(len(line["trace_id"]) == 32 for line in rolls)
+
+
+def test_spans_reach_an_otlp_receiver_with_the_service_name(
+    start_service, otlp_receiver: OtlpReceiver
+) -> None:
+    port = free_port()
+    service = start_service(
+        "dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(port),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+        port,
+    )
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    httpx.get(f"{service.base_url}/roll/2d20+3", headers={"traceparent": traceparent}, timeout=5)
+    (span,) = poll_until(
+        lambda: otlp_receiver.find(service="dice-roller"), timeout=15, what="dice-roller span"
+    )
+    assert span.name == "GET /roll/{dice}"
+    assert span.trace_id == "0af7651916cd43dd8448eb211c80319c"  # W3C context was continued
+    assert span.parent_span_id == "b7ad6b7169203331"
+    assert span.attributes["http.response.status_code"] == 200
+
+
+def test_a_bad_setting_is_one_line_and_a_nonzero_exit(tmp_path) -> None:
+    import subprocess
+
+    from tests.conftest import entry_point
+
+    result = subprocess.run(
+        [entry_point("dice-roller")],
+        env={"DICE_ROLLER_PORT": "not-a-port", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "dice-roller: invalid setting port: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]
