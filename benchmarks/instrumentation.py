@@ -15,10 +15,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+import httpx
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
 URL_PATH = "/roll/3d6"
@@ -33,9 +32,8 @@ def free_port() -> int:
 
 def answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
         return False
 
 
@@ -97,8 +95,10 @@ def main() -> None:
     inst = statistics.median(results["instrumented"])
     print(f"wrk -t1 -c{CONNECTIONS} -d{args.seconds}s {URL_PATH}, {args.rounds} rounds, median")
     for name, values in results.items():
-        print(f"  {name:13} {statistics.median(values):8.0f} req/s  rounds: "
-              + ", ".join(f"{v:.0f}" for v in values))
+        print(
+            f"  {name:13} {statistics.median(values):8.0f} req/s  rounds: "
+            + ", ".join(f"{v:.0f}" for v in values)
+        )
     print(f"  ratio instrumented/bare: {inst / bare:.2f}")
     print(f"  added per request: {1e6 / inst - 1e6 / bare:.0f} us")
     print(f"  spans received: {spans}")

@@ -185,7 +185,9 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[[dict[str, list[str]]]
         )
         processes.append(process)
         prometheus = Prometheus(f"http://127.0.0.1:{port}")
-        poll_until(lambda: _answers(prometheus.base_url + "/-/ready"), timeout=30, what="prometheus")
+        poll_until(
+            lambda: _answers(prometheus.base_url + "/-/ready"), timeout=30, what="prometheus"
+        )
         return prometheus
 
     yield start

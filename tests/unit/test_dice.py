@@ -21,8 +21,23 @@ def test_valid_expressions_parse(text: str, expected: DiceExpression) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "0d6", "3d1", "1000000d6", "3d6+", "", "d6", "3d", "3d6+1+1", "-3d6", "3 d6",
-     "101d6", "3d1001", "3d6+1001", "99999999999999999999d6"],
+    [
+        "abc",
+        "0d6",
+        "3d1",
+        "1000000d6",
+        "3d6+",
+        "",
+        "d6",
+        "3d",
+        "3d6+1+1",
+        "-3d6",
+        "3 d6",
+        "101d6",
+        "3d1001",
+        "3d6+1001",
+        "99999999999999999999d6",
+    ],
 )
 def test_bad_expressions_say_what_a_valid_one_looks_like(text: str) -> None:
     with pytest.raises(DiceError) as error:

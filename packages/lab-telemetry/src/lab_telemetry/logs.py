@@ -100,7 +100,7 @@ class BatchedStreamHandler(logging.StreamHandler):
 def _stdout() -> Any:
     # A buffered stream of our own on file descriptor 1, so PYTHONUNBUFFERED cannot turn every
     # line into a syscall again; closefd=False leaves sys.stdout usable.
-    return open(1, "w", buffering=1 << 16, encoding="utf-8", closefd=False)  # noqa: SIM115
+    return open(1, "w", buffering=1 << 16, encoding="utf-8", closefd=False)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -1,0 +1,137 @@
+"""Every entry point a person types: the stack, the demo apps, traffic, tests, lint, benchmarks.
+
+`nox -l` lists them. Sessions that only drive Docker or uv run without a virtualenv of their own
+(python=False); the project's one environment is the uv workspace (`uv sync`).
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_external_run = True
+
+ROOT = Path(__file__).parent
+STACK = ROOT / "compose" / "stack" / "compose.yaml"
+ENV_FILE = ROOT / ".env"
+
+STACK_URLS = {
+    "Grafana": "http://127.0.0.1:3000",
+    "Prometheus": "http://127.0.0.1:9090",
+    "Loki": "http://127.0.0.1:3100/ready",
+    "Tempo": "http://127.0.0.1:3200/ready",
+    "Alloy": "http://127.0.0.1:12345",
+}
+# Each app: its compose file and what a person opens.
+APPS = {
+    "dice-roller": {"dice-roller API": "http://127.0.0.1:8001/roll/3d6"},
+}
+
+
+def uv_run(session: nox.Session, *args: str) -> None:
+    session.run("uv", "run", "--locked", *args, external=True)
+
+
+def require_docker(session: nox.Session) -> None:
+    """Stop with one line when no Docker engine answers, instead of a compose traceback."""
+    if shutil.which("docker") is None:
+        session.error("docker is not installed: install Docker with compose v2, then retry")
+    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
+    if probe.returncode != 0:
+        session.error("no Docker engine answers `docker info`: start Docker, then retry")
+
+
+def ensure_env_file(session: nox.Session) -> None:
+    """Create .env from .env.example with a generated Grafana admin password, once."""
+    if ENV_FILE.exists():
+        return
+    import secrets
+
+    example = (ROOT / ".env.example").read_text()
+    password = secrets.token_urlsafe(18)
+    ENV_FILE.write_text(
+        example.replace("GRAFANA_ADMIN_PASSWORD=", f"GRAFANA_ADMIN_PASSWORD={password}", 1)
+    )
+    ENV_FILE.chmod(0o600)
+    session.log(f"wrote {ENV_FILE.name} with a generated Grafana admin password (user admin)")
+
+
+def compose(session: nox.Session, file: Path, *args: str) -> None:
+    """The one place docker compose commands are built: always with .env and the file given."""
+    session.run(
+        "docker", "compose", "--env-file", str(ENV_FILE), "-f", str(file), *args, external=True
+    )
+
+
+def app_compose_file(name: str) -> Path:
+    return ROOT / "compose" / name / "compose.yaml"
+
+
+def bring_up(session: nox.Session, *apps: str) -> None:
+    require_docker(session)
+    ensure_env_file(session)
+    compose(session, STACK, "up", "--detach", "--wait")
+    for app in apps:
+        compose(session, app_compose_file(app), "up", "--detach", "--build", "--wait")
+    urls = dict(STACK_URLS)
+    for app in apps:
+        urls.update(APPS[app])
+    width = max(map(len, urls))
+    session.log("Up and healthy:\n" + "\n".join(f"  {k:<{width}}  {v}" for k, v in urls.items()))
+
+
+@nox.session(python=False)
+def stack(session: nox.Session) -> None:
+    """Start Prometheus, Loki, Tempo, Alloy, Grafana and PostgreSQL, wait until healthy."""
+    bring_up(session)
+
+
+@nox.session(name="dice-roller", python=False)
+def dice_roller(session: nox.Session) -> None:
+    """Build and start the dice-roller beside the stack (http://127.0.0.1:8001)."""
+    bring_up(session, "dice-roller")
+
+
+@nox.session(python=False)
+def down(session: nox.Session) -> None:
+    """Stop every app and the stack; data volumes are kept."""
+    require_docker(session)
+    ensure_env_file(session)
+    for app in APPS:
+        compose(session, app_compose_file(app), "down", "--remove-orphans")
+    compose(session, STACK, "down", "--remove-orphans")
+
+
+@nox.session(python=False)
+def clean(session: nox.Session) -> None:
+    """Stop everything and delete its data volumes (metrics, logs, traces, dashboards' state)."""
+    require_docker(session)
+    ensure_env_file(session)
+    session.log(
+        "removing the stack's volumes: Prometheus, Loki, Tempo, Grafana and PostgreSQL data"
+    )
+    for app in APPS:
+        compose(session, app_compose_file(app), "down", "--remove-orphans", "--volumes")
+    compose(session, STACK, "down", "--remove-orphans", "--volumes")
+
+
+@nox.session(python=False)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass pytest arguments after --)."""
+    uv_run(session, "pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    uv_run(session, "ruff", "check", ".")
+    uv_run(session, "ruff", "format", "--check", ".")
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
+    uv_run(session, "python", "benchmarks/instrumentation.py", *session.posargs)
