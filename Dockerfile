@@ -39,7 +39,7 @@ COPY --from=build /app /app
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
-USER app
+USER 10001:10001
 # Apps listen on 8000 inside the container; compose maps it to the host's 127.0.0.1.
 EXPOSE 8000
 CMD ["/app/entrypoint"]

@@ -44,19 +44,30 @@ def require_docker(session: nox.Session) -> None:
         session.error("no Docker engine answers `docker info`: start Docker, then retry")
 
 
+def docker_socket_gid() -> str:
+    """The group owning the engine's socket, which Prometheus and Alloy need to read."""
+    socket = Path("/var/run/docker.sock")
+    return str(socket.stat().st_gid) if socket.exists() else "0"
+
+
 def ensure_env_file(session: nox.Session) -> None:
-    """Create .env from .env.example with a generated Grafana admin password, once."""
+    """Create .env from .env.example once, generating its secrets; never overwrite it."""
     if ENV_FILE.exists():
         return
     import secrets
 
-    example = (ROOT / ".env.example").read_text()
-    password = secrets.token_urlsafe(18)
-    ENV_FILE.write_text(
-        example.replace("GRAFANA_ADMIN_PASSWORD=", f"GRAFANA_ADMIN_PASSWORD={password}", 1)
-    )
+    values = {
+        "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(18),
+        "POSTGRES_PASSWORD": secrets.token_urlsafe(18),
+        "DOCKER_GID": docker_socket_gid(),
+    }
+    lines = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        name = line.partition("=")[0]
+        lines.append(f"{name}={values[name]}" if name in values else line)
+    ENV_FILE.write_text("\n".join(lines) + "\n")
     ENV_FILE.chmod(0o600)
-    session.log(f"wrote {ENV_FILE.name} with a generated Grafana admin password (user admin)")
+    session.log(f"wrote {ENV_FILE.name}: Grafana login admin / {values['GRAFANA_ADMIN_PASSWORD']}")
 
 
 def compose(session: nox.Session, file: Path, *args: str) -> None:

@@ -1,0 +1,76 @@
+"""Reading the repository's compose files, dashboards and tables, for the config tests."""
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILES = sorted((REPO / "compose").glob("*/compose.yaml"))
+STACK_COMPOSE = REPO / "compose" / "stack" / "compose.yaml"
+DASHBOARDS = sorted((REPO / "compose" / "stack" / "grafana" / "dashboards").glob("*.json"))
+DATASOURCES = REPO / "compose/stack/grafana/provisioning/datasources/datasources.yaml"
+PROMETHEUS_CONFIG = REPO / "compose/stack/prometheus/prometheus.yml"
+ALLOY_CONFIG = REPO / "compose/stack/alloy/config.alloy"
+DESIGN = REPO.parent / "shared" / "DESIGN.md"
+LAB_NETWORK = "observability-lab"
+
+
+def load_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def services(path: Path) -> dict[str, dict]:
+    return load_yaml(path)["services"]
+
+
+def all_services() -> Iterator[tuple[Path, str, dict]]:
+    for path in COMPOSE_FILES:
+        for name, service in services(path).items():
+            yield path, name, service
+
+
+def host_ports() -> dict[int, str]:
+    """Every published host port -> 'file:service', from the short "ip:host:container" syntax."""
+    ports = {}
+    for path, name, service in all_services():
+        for mapping in service.get("ports", []):
+            ports[int(str(mapping).split(":")[-2])] = f"{path.parent.name}:{name}"
+    return ports
+
+
+def dashboard_targets() -> Iterator[tuple[str, dict, dict]]:
+    """(dashboard file, panel, target) for every query of every panel."""
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", []):
+                yield path.name, panel, target
+
+
+def promql_queries() -> list[tuple[str, str, str]]:
+    return [
+        (name, panel["title"], target["expr"])
+        for name, panel, target in dashboard_targets()
+        if target["datasource"]["type"] == "prometheus"
+    ]
+
+
+def docker_label_names(config_text: str) -> set[str]:
+    """Container labels a Prometheus or Alloy config reads, as compose spells them (dots)."""
+    found = re.findall(r"__meta_docker_container_label_(lab_[a-z_]+)", config_text)
+    return {name.replace("_", ".") for name in found}
+
+
+def ports_in_table(markdown: str, heading: str) -> set[str]:
+    """Port cells (numbers or patterns like 8N00) of the first table under `heading`."""
+    section = markdown.split(heading, 1)[1]
+    rows = []
+    for line in section.splitlines()[1:]:
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
+    cells = [row.split("|")[2] for row in rows[2:]]
+    return {port for cell in cells for port in re.findall(r"\b\d{4,5}\b|\b8N0\d\b", cell)}

@@ -1,0 +1,104 @@
+"""Every compose file: valid against the compose spec, pinned, loopback-only, no secrets."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.config.repo_files import COMPOSE_FILES, LAB_NETWORK, all_services, load_yaml, services
+
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
+# A required variable: ${NAME:?message}, so compose refuses to start without it.
+REQUIRED_VARIABLE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*:\?[^}]+\}$")
+
+
+def test_there_are_compose_files() -> None:
+    assert len(COMPOSE_FILES) >= 2
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.parent.name)
+def test_valid_against_the_compose_spec(path: Path) -> None:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.parent.name)
+def test_first_line_says_what_it_is_and_usage_names_the_command(path: Path) -> None:
+    head = path.read_text().splitlines()[:4]
+    assert head[0].startswith("# ")
+    assert any("Usage: nox -s" in line for line in head), head
+
+
+def test_every_image_is_pinned_to_an_explicit_version() -> None:
+    for path, name, service in all_services():
+        image = service.get("image", "")
+        assert image, f"{path.parent.name}:{name} has no image name"
+        tag = image.rsplit(":", 1)[1] if ":" in image.split("/")[-1] else ""
+        assert tag and tag != "latest" and re.search(r"\d", tag), f"{name}: {image} is not pinned"
+
+
+def test_every_host_port_is_bound_to_loopback() -> None:
+    for path, name, service in all_services():
+        for mapping in service.get("ports", []):
+            assert isinstance(mapping, str), f"{name}: use the short ip:host:container form"
+            assert mapping.startswith("127.0.0.1:"), (
+                f"{path.parent.name}:{name} publishes {mapping}"
+            )
+
+
+def test_no_credential_literals() -> None:
+    for path, name, service in all_services():
+        environment = service.get("environment", {})
+        assert isinstance(environment, dict), f"{name}: use the mapping form for environment"
+        for key, value in environment.items():
+            if SECRET_NAME.search(key):
+                assert REQUIRED_VARIABLE.match(str(value)), (
+                    f"{path.parent.name}:{name} sets {key} to a literal; use ${{VAR:?message}}"
+                )
+
+
+def test_every_service_has_a_healthcheck_memory_limit_restart_policy_and_log_rotation() -> None:
+    for path, name, service in all_services():
+        where = f"{path.parent.name}:{name}"
+        assert "test" in service.get("healthcheck", {}), f"{where} has no healthcheck"
+        assert service.get("mem_limit"), f"{where} has no memory limit"
+        assert service.get("restart") == "unless-stopped", f"{where} has no restart policy"
+        assert "max-size" in service.get("logging", {}).get("options", {}), f"{where}: logging"
+
+
+def test_every_service_runs_as_non_root() -> None:
+    # Images we build set USER in the Dockerfile; images we pull get `user:` here.
+    for path, name, service in all_services():
+        if "build" in service:
+            continue
+        user = str(service.get("user", ""))
+        assert user and not user.startswith(("0", "root")), (
+            f"{path.parent.name}:{name} runs as root"
+        )
+
+
+def test_the_stack_creates_the_lab_network_and_apps_join_it() -> None:
+    for path in COMPOSE_FILES:
+        network = load_yaml(path)["networks"]["lab"]
+        assert network["name"] == LAB_NETWORK
+        is_stack = path.parent.name == "stack"
+        assert network.get("external", False) is not is_stack, path
+        for name, service in services(path).items():
+            assert service.get("networks") == ["lab"], f"{name} is not on the lab network"
+
+
+def test_volumes_are_named() -> None:
+    for path, name, service in all_services():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith(("./", "/var/run/docker.sock")) or re.fullmatch(
+                r"[a-z0-9-]+", source
+            ), f"{path.parent.name}:{name} mounts {volume}"

@@ -1,0 +1,223 @@
+"""The backends' configs: valid by their own tools, and in agreement with the compose files."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.config.repo_files import (
+    ALLOY_CONFIG,
+    DASHBOARDS,
+    DATASOURCES,
+    PROMETHEUS_CONFIG,
+    REPO,
+    STACK_COMPOSE,
+    all_services,
+    dashboard_targets,
+    docker_label_names,
+    load_yaml,
+    services,
+)
+from tests.conftest import require_tool
+
+OPT_IN_LABELS = {"lab.metrics.port", "lab.logs"}
+
+
+def venv_tool(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def test_promtool_accepts_the_prometheus_config() -> None:
+    promtool = require_tool("promtool", "apt-get install prometheus")
+    result = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(PROMETHEUS_CONFIG)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_accepts_every_dockerfile() -> None:
+    dockerfiles = sorted(REPO.glob("**/Dockerfile*"))
+    dockerfiles = [p for p in dockerfiles if ".venv" not in p.parts and p.suffix != ".dockerignore"]
+    assert dockerfiles
+    result = subprocess.run(
+        [venv_tool("hadolint"), *map(str, dockerfiles)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_yamllint_accepts_every_yaml_config() -> None:
+    result = subprocess.run(
+        [
+            venv_tool("yamllint"),
+            "--strict",
+            "-c",
+            str(REPO / ".yamllint.yaml"),
+            str(REPO / "compose"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_configs_name_their_version_in_a_header() -> None:
+    for path in (
+        PROMETHEUS_CONFIG,
+        ALLOY_CONFIG,
+        REPO / "compose/stack/loki/loki.yaml",
+        REPO / "compose/stack/tempo/tempo.yaml",
+        DATASOURCES,
+    ):
+        head = "\n".join(path.read_text().splitlines()[:3])
+        assert re.search(r"[Ww]ritten for \w+ \d+\.\d+", head), f"{path.name}: {head}"
+
+
+def test_prometheus_keeps_only_opted_in_containers_by_the_labels_compose_sets() -> None:
+    config = load_yaml(PROMETHEUS_CONFIG)
+    (docker_job,) = [job for job in config["scrape_configs"] if "docker_sd_configs" in job]
+    keep = [r for r in docker_job["relabel_configs"] if r.get("action") == "keep"]
+    assert keep[0]["source_labels"] == ["__meta_docker_container_label_lab_metrics_port"]
+    assert docker_label_names(PROMETHEUS_CONFIG.read_text()) == {
+        "lab.metrics.port",
+        "lab.metrics.path",
+    }
+
+
+def test_alloy_keeps_only_opted_in_containers_by_the_labels_compose_sets() -> None:
+    text = ALLOY_CONFIG.read_text()
+    assert docker_label_names(text) == {"lab.logs"}
+    keep = re.search(r'source_labels = \["([^"]+)"\]\s+regex\s+= "true"\s+action\s+= "keep"', text)
+    assert keep and keep.group(1) == "__meta_docker_container_label_lab_logs"
+    for label in ("service_name", "compose_project", "compose_service", "container_name", "job"):
+        assert f'target_label  = "{label}"' in text, label
+    assert re.search(r"stage\.labels \{\s+values = \{\s+level = \"\",\s+usage = \"\"", text)
+    assert re.search(r"stage\.structured_metadata \{\s+values = \{\s+trace_id = \"\",", text)
+    assert 'timeout         = "1s"' in text and "send_batch_size = 1024" in text
+    assert '"0.0.0.0:4317"' in text and '"0.0.0.0:4318"' in text
+
+
+def test_every_app_opts_in_with_labels_and_the_stack_configs_never_name_an_app() -> None:
+    stack_configs = "\n".join(
+        p.read_text()
+        for p in (REPO / "compose/stack").rglob("*")
+        if p.suffix in {".yml", ".yaml", ".alloy"}
+    )
+    apps = [(p, n, s) for p, n, s in all_services() if p != STACK_COMPOSE]
+    assert apps
+    for path, name, service in apps:
+        labels = service.get("labels", {})
+        assert OPT_IN_LABELS <= labels.keys(), f"{path.parent.name}:{name} lacks opt-in labels"
+        assert labels["lab.logs"] == "true"
+        assert labels["lab.metrics.port"].isdigit()
+        assert labels["lab.metrics.port"] in service["healthcheck"]["test"][-1], name
+        assert f"{name}:" not in stack_configs, f"the stack's configs name {name}"
+        environment = service["environment"]
+        assert environment["OTEL_SERVICE_NAME"] == name, (
+            "Loki's service_name and Tempo's must agree"
+        )
+        assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://alloy:4318"
+
+
+def test_tempo_and_prometheus_agree_on_remote_write_and_exemplars() -> None:
+    tempo = load_yaml(REPO / "compose/stack/tempo/tempo.yaml")
+    (remote,) = tempo["metrics_generator"]["storage"]["remote_write"]
+    assert remote["url"] == "http://prometheus:9090/api/v1/write"
+    assert remote["send_exemplars"] is True
+    assert set(tempo["overrides"]["defaults"]["metrics_generator"]["processors"]) == {
+        "service-graphs",
+        "span-metrics",
+    }
+    command = services(STACK_COMPOSE)["prometheus"]["command"]
+    assert "--web.enable-remote-write-receiver" in command
+    assert "--enable-feature=exemplar-storage" in command
+    # Tempo 3.0 rejects the 2.x blocks.
+    assert (
+        not {"ingester", "compactor", "ingester_client", "metrics_generator_client"} & tempo.keys()
+    )
+    assert tempo["backend_worker"]["compaction"]["block_retention"] == "48h"
+
+
+def test_loki_keeps_31_days_with_structured_metadata() -> None:
+    loki = load_yaml(REPO / "compose/stack/loki/loki.yaml")
+    assert loki["limits_config"]["retention_period"] == "744h"
+    assert loki["limits_config"]["allow_structured_metadata"] is True
+    assert loki["compactor"]["retention_enabled"] is True
+    assert loki["compactor"]["delete_request_store"] == "filesystem"
+    (schema,) = loki["schema_config"]["configs"]
+    assert (schema["store"], schema["schema"], schema["index"]["period"]) == ("tsdb", "v13", "24h")
+
+
+def provisioned_uids() -> dict[str, str]:
+    return {ds["uid"]: ds["type"] for ds in load_yaml(DATASOURCES)["datasources"]}
+
+
+def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
+    datasources = load_yaml(DATASOURCES)["datasources"]
+    assert provisioned_uids() == {
+        "prometheus": "prometheus",
+        "loki": "loki",
+        "tempo": "tempo",
+        "usage-postgres": "grafana-postgresql-datasource",
+    }
+    assert [ds["uid"] for ds in datasources if ds.get("isDefault")] == ["prometheus"]
+
+
+def test_every_uid_a_correlation_or_dashboard_names_is_provisioned() -> None:
+    uids = provisioned_uids()
+    named = set(re.findall(r"datasourceUid: (\S+)", DATASOURCES.read_text()))
+    assert named == {"prometheus", "loki", "tempo"}
+    assert named <= uids.keys()
+    assert DASHBOARDS
+    for name, panel, target in dashboard_targets():
+        for datasource in (panel["datasource"], target["datasource"]):
+            assert uids.get(datasource["uid"]) == datasource["type"], f"{name}: {panel['title']}"
+
+
+def test_correlations_are_wired() -> None:
+    by_uid = {ds["uid"]: ds for ds in load_yaml(DATASOURCES)["datasources"]}
+    prometheus, loki, tempo = by_uid["prometheus"], by_uid["loki"], by_uid["tempo"]
+    exemplar_labels = {d["name"] for d in prometheus["jsonData"]["exemplarTraceIdDestinations"]}
+    assert "trace_id" in exemplar_labels  # what lab-telemetry puts on the latency histogram
+    (derived,) = loki["jsonData"]["derivedFields"]
+    assert (derived["matcherType"], derived["matcherRegex"]) == ("label", "trace_id")
+    assert derived["url"] == "$${__value.raw}"  # Grafana reads "$$" as one literal "$"
+    jsonData = tempo["jsonData"]
+    assert jsonData["tracesToLogsV2"]["datasourceUid"] == "loki"
+    assert jsonData["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert jsonData["serviceMap"]["datasourceUid"] == "prometheus"
+    assert jsonData["nodeGraph"]["enabled"] is True
+
+
+def test_grafana_secrets_come_from_env_and_anonymous_users_only_view() -> None:
+    grafana = services(STACK_COMPOSE)["grafana"]["environment"]
+    assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert "admin/admin" not in (REPO / "README.md").read_text()
+    example = (REPO / ".env.example").read_text()
+    used = set(
+        re.findall(
+            r"\$\{([A-Z_]+):\?", "".join(p.read_text() for p in REPO.glob("compose/*/compose.yaml"))
+        )
+    )
+    documented = set(re.findall(r"^([A-Z_]+)=$", example, re.MULTILINE))
+    assert used == documented, "every variable compose needs is documented, empty, in .env.example"
+
+
+def test_the_postgres_init_script_creates_the_usage_schema() -> None:
+    sql = (REPO / "compose/stack/postgres/init.sql").read_text()
+    assert "CREATE TABLE IF NOT EXISTS usage_events" in sql
+    assert "event_key   bytea PRIMARY KEY" in sql
+    volumes = services(STACK_COMPOSE)["postgres"]["volumes"]
+    assert "./postgres/init.sql:/docker-entrypoint-initdb.d/init.sql:ro" in volumes
+    assert (
+        yaml.safe_load(STACK_COMPOSE.read_text())["services"]["postgres"]["environment"][
+            "POSTGRES_DB"
+        ]
+        == "usage_stats"
+    )
