@@ -137,9 +137,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """ruff check and format check."""
+    """ruff check and format check, shellcheck on the shell scripts."""
     uv_run(session, "ruff", "check", ".")
     uv_run(session, "ruff", "format", "--check", ".")
+    uv_run(session, "shellcheck", ".ci/run")
 
 
 @nox.session(python=False)

@@ -150,15 +150,23 @@ class Prometheus:
 
 
 @pytest.fixture
-def start_prometheus(tmp_path: Path) -> Iterator[Callable[[dict[str, list[str]]], Prometheus]]:
-    """A real Prometheus scraping the given jobs ({job: ["127.0.0.1:port", ...]}) every second."""
+def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
+    """A real Prometheus scraping the given jobs every second.
+
+    jobs: {job: ["127.0.0.1:port", ...]}; labels: {job: {label: value}} added to that job's
+    targets, e.g. the labels the stack's Docker discovery would give them.
+    """
     processes: list[subprocess.Popen] = []
 
-    def start(jobs: dict[str, list[str]]) -> Prometheus:
+    def start(
+        jobs: dict[str, list[str]], labels: dict[str, dict[str, str]] | None = None
+    ) -> Prometheus:
         binary = require_tool("prometheus", "apt-get install prometheus")
         port = free_port()
+        labels = labels or {}
         scrape_configs = "".join(
             f"  - job_name: {job}\n    static_configs:\n      - targets: {targets!r}\n"
+            f"        labels: {labels.get(job, {})!r}\n"
             for job, targets in jobs.items()
         )
         config = tmp_path / f"prometheus-{port}.yml"

@@ -112,7 +112,7 @@ def test_every_app_opts_in_with_labels_and_the_stack_configs_never_name_an_app()
     assert apps
     for path, name, service in apps:
         labels = service.get("labels", {})
-        assert OPT_IN_LABELS <= labels.keys(), f"{path.parent.name}:{name} lacks opt-in labels"
+        assert labels.keys() >= OPT_IN_LABELS, f"{path.parent.name}:{name} lacks opt-in labels"
         assert labels["lab.logs"] == "true"
         assert labels["lab.metrics.port"].isdigit()
         assert labels["lab.metrics.port"] in service["healthcheck"]["test"][-1], name
