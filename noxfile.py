@@ -136,6 +136,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def smoke(session: nox.Session) -> None:
+    """Docker smoke test: stack + dice-roller up, traffic, signals found in every backend."""
+    require_docker(session)
+    uv_run(session, "pytest", "-m", "docker", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=False)
 def lint(session: nox.Session) -> None:
     """ruff check and format check, shellcheck on the shell scripts."""
     uv_run(session, "ruff", "check", ".")

@@ -3,6 +3,7 @@
 Under CI=true a missing prerequisite fails the run instead of skipping it.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -63,6 +64,21 @@ class Service:
 
     def stderr(self) -> str:
         return self.stderr_path.read_text()
+
+    def log_lines(self) -> list[dict]:
+        """The JSON lines written so far (lab-telemetry flushes them within 0.1 s)."""
+        return [json.loads(line) for line in self.stdout().splitlines() if line.startswith("{")]
+
+    def wait_for_log(self, timeout: float = 10, **match: object) -> dict:
+        """The first log line whose fields equal every keyword given."""
+
+        def find() -> dict | None:
+            for line in self.log_lines():
+                if all(line.get(key) == value for key, value in match.items()):
+                    return line
+            return None
+
+        return poll_until(find, timeout=timeout, what=f"a log line of {self.name} with {match}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -2,6 +2,7 @@
 
 from lab_telemetry.logs import JsonFormatter, configure_logging, log_usage
 from lab_telemetry.metrics import Metrics, trace_exemplar
+from lab_telemetry.serve import load_settings, serve
 from lab_telemetry.settings import TelemetrySettings
 from lab_telemetry.setup import Telemetry, instrument_app, setup_telemetry
 
@@ -12,7 +13,9 @@ __all__ = [
     "TelemetrySettings",
     "configure_logging",
     "instrument_app",
+    "load_settings",
     "log_usage",
+    "serve",
     "setup_telemetry",
     "trace_exemplar",
 ]

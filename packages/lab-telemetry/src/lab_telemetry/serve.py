@@ -1,0 +1,32 @@
+"""What every app's entry point does: read its settings, serve with uvicorn, flush on exit."""
+
+import sys
+from typing import TypeVar
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(settings_class: type[S], program: str) -> S:
+    """The settings from the environment, or one line on stderr and exit status 2."""
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"])
+        print(f"{program}: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        sys.exit(2)
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run `app` with uvicorn until Ctrl-C or SIGTERM, then export the spans still queued."""
+    import uvicorn
+
+    # log_config=None leaves logging to lab-telemetry, so uvicorn's lines are JSON too.
+    uvicorn.run(app, host=host, port=port, log_config=None)
+    telemetry = getattr(app.state, "telemetry", None)
+    if telemetry is not None:
+        telemetry.shutdown()

@@ -1,0 +1,87 @@
+"""The stack for real: bring up the stack and the dice-roller with Docker, send traffic, and find
+the signals through the backends' HTTP APIs. Skips, with its reason, where no engine answers.
+
+    uv run nox -s smoke
+"""
+
+import os
+import shutil
+import subprocess
+import time
+
+import httpx
+import pytest
+from lab_telemetry.testing import poll_until
+
+from tests.config.repo_files import REPO
+
+pytestmark = pytest.mark.docker
+
+PROMETHEUS = "http://127.0.0.1:9090"
+LOKI = "http://127.0.0.1:3100"
+TEMPO = "http://127.0.0.1:3200"
+DICE_ROLLER = "http://127.0.0.1:8001"
+
+
+def engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if not engine_answers():
+        pytest.skip("no Docker engine answers `docker info`; the smoke test needs one")
+    nox = ["uv", "run", "--locked", "nox"]
+    subprocess.run([*nox, "-s", "dice-roller"], cwd=REPO, check=True, timeout=900)
+    yield
+    if os.environ.get("SMOKE_KEEP_UP") != "1":
+        subprocess.run([*nox, "-s", "down"], cwd=REPO, check=False, timeout=300)
+
+
+def prometheus(query: str) -> list[dict]:
+    response = httpx.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
+    return response.json()["data"]["result"]
+
+
+def test_signals_reach_every_backend(lab) -> None:
+    for _ in range(50):
+        assert httpx.get(f"{DICE_ROLLER}/roll/3d6", timeout=5).status_code == 200
+
+    poll_until(lambda: prometheus('up{job="dice-roller"} == 1'), timeout=120, what="target up")
+    poll_until(lambda: prometheus("dice_rolls_total"), timeout=120, what="custom metric")
+
+    def loki_lines_with_trace_ids() -> list:
+        now = time.time_ns()
+        response = httpx.get(
+            f"{LOKI}/loki/api/v1/query_range",
+            params={
+                "query": '{service_name="dice-roller"} | trace_id != ""',
+                "start": now - 600 * 10**9,
+                "end": now,
+                "limit": 10,
+            },
+            timeout=10,
+        )
+        return response.json()["data"]["result"]
+
+    poll_until(
+        loki_lines_with_trace_ids, timeout=120, what="dice-roller logs with trace_id in Loki"
+    )
+
+    def tempo_traces() -> list:
+        response = httpx.get(
+            f"{TEMPO}/api/search",
+            params={"q": '{resource.service.name="dice-roller"}', "limit": 5},
+            timeout=10,
+        )
+        return response.json().get("traces", [])
+
+    poll_until(tempo_traces, timeout=120, what="dice-roller traces in Tempo")
+    poll_until(
+        lambda: prometheus('traces_spanmetrics_calls_total{service="dice-roller"}'),
+        timeout=180,
+        what="span metrics from Tempo in Prometheus",
+    )

@@ -1,0 +1,103 @@
+"""Stage 1: one dice-roller, a fair die and a risky one, as a real process."""
+
+import httpx
+import pytest
+from lab_telemetry.testing import OtlpReceiver, poll_until
+
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def start_stage1(start_service, otlp_receiver: OtlpReceiver):
+    def start(**settings: str):
+        port = free_port()
+        env = {
+            "DICE_ROLLER_PORT": str(port),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            **{f"DICE_ROLLER_{key.upper()}": value for key, value in settings.items()},
+        }
+        return start_service("stage1-dice-roller", env, port)
+
+    return start
+
+
+def test_fair_die_rolls_one_to_six_in_one_server_span(start_stage1, otlp_receiver) -> None:
+    service = start_stage1()
+    values = {
+        httpx.get(f"{service.base_url}/roll?die=fair", timeout=5).json()["value"] for _ in range(30)
+    }
+    assert values <= set(range(1, 7)) and len(values) > 1
+    spans = poll_until(
+        lambda: (
+            len(otlp_receiver.find(service="dice-roller")) >= 30
+            and otlp_receiver.find(service="dice-roller")
+        ),
+        timeout=15,
+    )
+    assert {s.name for s in spans} == {"GET /roll"}
+    assert all(s.parent_span_id == "" for s in spans)  # each request is its own trace's root
+    assert len({s.trace_id for s in spans}) == len(spans)
+
+
+def test_unknown_die_is_a_422_listing_the_valid_ones(start_stage1) -> None:
+    service = start_stage1()
+    response = httpx.get(f"{service.base_url}/roll?die=loaded", timeout=5)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "unknown die 'loaded': valid dice are fair, risky"
+
+
+def test_risky_failure_is_a_500_with_an_error_span_and_an_error_log(
+    start_stage1, otlp_receiver
+) -> None:
+    service = start_stage1(risky_failure_rate="1", risky_slow_rate="0")
+    response = httpx.get(f"{service.base_url}/roll?die=risky", timeout=5)
+    assert response.status_code == 500
+    assert "simulated failure" in response.json()["detail"]
+    (span,) = poll_until(lambda: otlp_receiver.find(service="dice-roller"), timeout=15)
+    assert span.is_error
+    assert span.attributes["http.response.status_code"] == 500
+    error = service.wait_for_log(level="ERROR", logger="stage1.dice_roller")
+    assert error["trace_id"] == span.trace_id
+    assert error["span_id"] == span.span_id
+
+
+def test_risky_slowness_is_logged_in_the_requests_trace(start_stage1, otlp_receiver) -> None:
+    service = start_stage1(risky_failure_rate="0", risky_slow_rate="1", risky_delay_seconds="0.2")
+    assert httpx.get(f"{service.base_url}/roll?die=risky", timeout=5).status_code == 200
+    (span,) = poll_until(lambda: otlp_receiver.find(service="dice-roller"), timeout=15)
+    assert span.end_ns - span.start_ns >= 200_000_000  # the delay is inside the span
+    slow = service.wait_for_log(level="WARNING", logger="stage1.dice_roller")
+    assert slow["trace_id"] == span.trace_id
+    usage = service.wait_for_log(event="roll")
+    assert usage["usage"] is True and usage["trace_id"] == span.trace_id
+    assert usage["attributes"]["die"] == "risky"
+
+
+def test_metrics_count_rolls_by_die_and_value_and_failures_by_die(start_stage1) -> None:
+    service = start_stage1(risky_failure_rate="1", risky_slow_rate="0")
+    httpx.get(f"{service.base_url}/roll?die=fair", timeout=5)
+    httpx.get(f"{service.base_url}/roll?die=risky", timeout=5)
+    metrics = httpx.get(f"{service.base_url}/metrics", timeout=5).text
+    assert 'dice_roll_failures_total{die="risky"} 1.0' in metrics
+    assert 'dice_rolls_total{die="fair",value="' in metrics
+    assert 'http_requests_total{handler="/roll",method="GET",status="5xx"} 1.0' in metrics
+
+
+def test_bad_settings_are_one_line_and_exit_2(tmp_path) -> None:
+    import subprocess
+
+    from tests.conftest import entry_point
+
+    result = subprocess.run(
+        [entry_point("stage1-dice-roller")],
+        env={"DICE_ROLLER_RISKY_FAILURE_RATE": "2", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "stage1-dice-roller: invalid setting risky_failure_rate: "
+        "Input should be less than or equal to 1"
+    ]
