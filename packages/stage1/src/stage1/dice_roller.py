@@ -12,7 +12,7 @@ from stage1.settings import DiceRollerSettings
 
 SERVICE_NAME = "dice-roller"
 DICE = ("fair", "risky")
-logger = logging.getLogger("stage1.dice_roller")
+logger = logging.getLogger(__name__)
 
 
 class RollResult(BaseModel):
@@ -25,7 +25,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or DiceRollerSettings()
     rng = rng or random.Random()
-    app = FastAPI(title="Stage 1 dice-roller")
+    app = FastAPI(title="dice-roller")
     telemetry = instrument_app(app, SERVICE_NAME)
     rolls = telemetry.metrics.counter(
         "dice_rolls_total", "Rolls by die and value.", ("die", "value")

@@ -1,0 +1,61 @@
+"""Stage 2's dice-roller: GET /roll?die=fair|risky."""
+
+import asyncio
+import logging
+import random
+
+from fastapi import FastAPI, HTTPException
+from lab_telemetry import instrument_app, load_settings, log_usage, serve
+from pydantic import BaseModel
+
+from stage2.settings import DiceRollerSettings
+
+SERVICE_NAME = "dice-roller"
+DICE = ("fair", "risky")
+logger = logging.getLogger(__name__)
+
+
+class RollResult(BaseModel):
+    die: str
+    value: int
+
+
+def create_app(
+    settings: DiceRollerSettings | None = None, rng: random.Random | None = None
+) -> FastAPI:
+    settings = settings or DiceRollerSettings()
+    rng = rng or random.Random()
+    app = FastAPI(title="dice-roller")
+    telemetry = instrument_app(app, SERVICE_NAME)
+    rolls = telemetry.metrics.counter(
+        "dice_rolls_total", "Rolls by die and value.", ("die", "value")
+    )
+    failures = telemetry.metrics.counter(
+        "dice_roll_failures_total", "Failed rolls by die.", ("die",)
+    )
+
+    @app.get("/roll")
+    async def roll(die: str = "fair") -> RollResult:
+        if die not in DICE:
+            raise HTTPException(422, f"unknown die {die[:40]!r}: valid dice are {', '.join(DICE)}")
+        if die == "risky":
+            if rng.random() < settings.risky_slow_rate:
+                logger.warning(
+                    "the risky die is slow this time", extra={"delay": settings.risky_delay_seconds}
+                )
+                await asyncio.sleep(settings.risky_delay_seconds)
+            if rng.random() < settings.risky_failure_rate:
+                failures.labels(die).inc()
+                logger.error("the risky die fell off the table (simulated failure)")
+                raise HTTPException(500, "the risky die fell off the table (simulated failure)")
+        value = rng.randint(1, 6)
+        rolls.labels(die, str(value)).inc()
+        log_usage("roll", die=die, value=value)
+        return RollResult(die=die, value=value)
+
+    return app
+
+
+def main() -> None:
+    settings = load_settings(DiceRollerSettings, "stage2-dice-roller")
+    serve(create_app(settings), settings.host, settings.port)

@@ -1,0 +1,101 @@
+"""Stage 2: the Streamlit frontend calls the dice-roller; one trace crosses both services."""
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from lab_telemetry.testing import OtlpReceiver, poll_until
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO, free_port
+
+PAGE = REPO / "packages/stage2/src/stage2/page.py"
+
+
+@pytest.fixture
+def dice_roller(start_service, otlp_receiver: OtlpReceiver):
+    port = free_port()
+    return start_service(
+        "stage2-dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(port),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            "DICE_ROLLER_RISKY_FAILURE_RATE": "0",
+            "DICE_ROLLER_RISKY_SLOW_RATE": "0",
+        },
+        port,
+    )
+
+
+def page_test(monkeypatch: pytest.MonkeyPatch, dice_roller_url: str) -> AppTest:
+    monkeypatch.setenv("FRONTEND_DICE_ROLLER_URL", dice_roller_url)
+    monkeypatch.setenv("FRONTEND_METRICS_PORT", str(free_port()))
+    st.cache_resource.clear()  # the runtime is made once per process; make it with these settings
+    app = AppTest.from_file(str(PAGE), default_timeout=30)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_page_rolls_and_keeps_the_sessions_history(dice_roller, monkeypatch) -> None:
+    app = page_test(monkeypatch, dice_roller.base_url)
+    assert app.info[0].value == "Pick a die and roll it."
+    app.button(key="roll").click().run()
+    app.radio(key="die").set_value("risky").run()
+    app.button(key="roll").click().run()
+    assert not app.exception
+    assert app.metric[0].label == "The risky die rolled"
+    assert int(app.metric[0].value) in range(1, 7)
+    rows = app.table[0].value
+    assert list(rows["die"]) == ["risky", "fair"]
+    assert "/explore?" in app.markdown[0].value
+
+
+def test_dice_roller_down_shows_a_readable_message(monkeypatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    app = page_test(monkeypatch, url)
+    app.button(key="roll").click().run()
+    assert not app.exception
+    assert app.error[0].value == f"The dice-roller at {url} is not answering. Is it running?"
+
+
+def test_browser_click_gives_one_trace_across_frontend_and_dice_roller(
+    start_service, dice_roller, otlp_receiver: OtlpReceiver, browser_page
+) -> None:
+    port = free_port()
+    start_service(
+        "stage2-frontend",
+        {
+            "FRONTEND_PORT": str(port),
+            "FRONTEND_METRICS_PORT": str(free_port()),
+            "FRONTEND_DICE_ROLLER_URL": dice_roller.base_url,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+        port,
+        ready_path="/_stcore/health",
+    )
+    page = browser_page
+    page.goto(f"http://127.0.0.1:{port}")
+    page.get_by_role("button", name="Roll").click()
+    page.get_by_text("The fair die rolled").wait_for()
+    trace_id = page.locator("a[href*='/explore?']").inner_text().strip()
+    assert len(trace_id) == 32
+
+    spans = poll_until(
+        lambda: (s := otlp_receiver.trace(trace_id)) and len(s) >= 3 and s, timeout=20, what="trace"
+    )
+    by_service = {(s.service, s.name): s for s in spans}
+    click = by_service[("frontend", "roll die")]
+    server = by_service[("dice-roller", "GET /roll")]
+    (client,) = [s for s in spans if s.service == "frontend" and s.parent_span_id == click.span_id]
+    assert click.parent_span_id == ""  # the click starts the trace
+    assert server.parent_span_id == client.span_id  # W3C context crossed over httpx
+    assert client.kind == 3  # SPAN_KIND_CLIENT
+
+
+def test_the_page_file_is_what_the_entry_point_serves() -> None:
+    import stage2.frontend
+
+    assert Path(stage2.frontend.__file__).with_name("page.py") == PAGE
