@@ -1,0 +1,150 @@
+"""Stage 3: a die-service serves die specifications; the dice-roller asks it before rolling."""
+
+import json
+import subprocess
+
+import httpx
+import pytest
+import streamlit as st
+from lab_telemetry.testing import OtlpReceiver, poll_until
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO, entry_point, free_port
+
+TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+FAILING_DICE = [
+    {"name": "fair", "faces": [1, 2, 3, 4, 5, 6]},
+    {"name": "doomed", "faces": [1, 2], "failure_rate": 1},
+]
+
+
+@pytest.fixture
+def stage3(start_service, otlp_receiver: OtlpReceiver, tmp_path):
+    """Start the die-service (optionally with its own dice file) and the dice-roller."""
+
+    def start(dice: list[dict] | None = None, die_service_up: bool = True):
+        die_port, roller_port = free_port(), free_port()
+        env = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, **TRACING}
+        if die_service_up:
+            die_env = {**env, "DIE_SERVICE_PORT": str(die_port)}
+            if dice is not None:
+                (tmp_path / "dice.json").write_text(json.dumps(dice))
+                die_env["DIE_SERVICE_DICE_FILE"] = str(tmp_path / "dice.json")
+            die_service = start_service("stage3-die-service", die_env, die_port)
+        roller = start_service(
+            "stage3-dice-roller",
+            {
+                **env,
+                "DICE_ROLLER_PORT": str(roller_port),
+                "DICE_ROLLER_DIE_SERVICE_URL": f"http://127.0.0.1:{die_port}",
+            },
+            roller_port,
+        )
+        return (die_service if die_service_up else None), roller
+
+    return start
+
+
+def test_die_service_lists_and_serves_specs(stage3) -> None:
+    die_service, _ = stage3()
+    names = [d["name"] for d in httpx.get(f"{die_service.base_url}/dice").json()["dice"]]
+    assert {"fair", "risky", "loaded"} <= set(names)
+    loaded = httpx.get(f"{die_service.base_url}/dice/loaded").json()
+    assert loaded["weights"] == [1, 1, 1, 1, 1, 5]
+    missing = httpx.get(f"{die_service.base_url}/dice/nope")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "no die named 'nope'"
+
+
+def test_roll_fetches_the_spec_then_rolls_in_one_trace(stage3, otlp_receiver) -> None:
+    die_service, roller = stage3()
+    body = httpx.get(f"{roller.base_url}/roll?die=d20").json()
+    assert body["die"] == "d20" and 1 <= body["value"] <= 20
+
+    def whole_trace():
+        servers = otlp_receiver.find(service="dice-roller", name="GET /roll")
+        return servers and len(spans := otlp_receiver.trace(servers[0].trace_id)) >= 3 and spans
+
+    spans = poll_until(whole_trace, timeout=20, what="dice-roller and die-service spans")
+    roller_span = next(s for s in spans if s.service == "dice-roller" and s.name == "GET /roll")
+    (client,) = [s for s in spans if s.parent_span_id == roller_span.span_id]
+    assert client.service == "dice-roller" and client.kind == 3  # SPAN_KIND_CLIENT
+    die_span = next(s for s in spans if s.service == "die-service")
+    assert die_span.name == "GET /dice/{name}"
+    assert die_span.parent_span_id == client.span_id
+    access = die_service.wait_for_log(logger="uvicorn.access", path="/dice/d20")
+    assert access["trace_id"] == die_span.trace_id
+    assert access["span_id"] == die_span.span_id
+
+
+def test_unknown_die_is_404_at_the_die_service_and_422_naming_it_at_the_roller(stage3) -> None:
+    _, roller = stage3()
+    response = httpx.get(f"{roller.base_url}/roll?die=nope")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "unknown die 'nope': the die-service has no such die"
+
+
+def test_die_service_down_is_a_503_with_a_message(stage3) -> None:
+    _, roller = stage3(die_service_up=False)
+    response = httpx.get(f"{roller.base_url}/roll?die=fair")
+    assert response.status_code == 503
+    assert "is not answering" in response.json()["detail"]
+
+
+def test_failure_rate_from_the_spec_gives_error_spans(stage3, otlp_receiver) -> None:
+    _, roller = stage3(dice=FAILING_DICE)
+    response = httpx.get(f"{roller.base_url}/roll?die=doomed")
+    assert response.status_code == 500
+    assert "simulated failure" in response.json()["detail"]
+    (span,) = poll_until(
+        lambda: otlp_receiver.find(service="dice-roller", name="GET /roll"), timeout=15
+    )
+    assert span.is_error
+    error = roller.wait_for_log(level="ERROR")
+    assert error["trace_id"] == span.trace_id
+
+
+def test_a_bad_dice_file_stops_the_die_service_with_one_line(tmp_path) -> None:
+    bad = tmp_path / "dice.json"
+    bad.write_text(json.dumps([{"name": "fair", "faces": [1, 2], "weights": [1]}]))
+    result = subprocess.run(
+        [entry_point("stage3-die-service")],
+        env={"DIE_SERVICE_DICE_FILE": str(bad), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"stage3-die-service: {bad}: entry 1 ('fair'): weights has 1 values but faces has 2"
+    ]
+
+
+def test_frontend_offers_the_die_services_dice(stage3, monkeypatch) -> None:
+    die_service, roller = stage3()
+    monkeypatch.setenv("FRONTEND_DICE_ROLLER_URL", roller.base_url)
+    monkeypatch.setenv("FRONTEND_DIE_SERVICE_URL", die_service.base_url)
+    monkeypatch.setenv("FRONTEND_METRICS_PORT", str(free_port()))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(REPO / "packages/stage3/src/stage3/page.py"), default_timeout=30)
+    app.run()
+    assert {"fair", "risky", "loaded", "d20"} <= set(app.radio(key="die").options)
+    app.radio(key="die").set_value("d20").run()
+    app.button(key="roll").click().run()
+    assert not app.exception
+    assert app.metric[0].label == "The d20 die rolled"
+
+
+def test_frontend_with_the_die_service_down_says_so(monkeypatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("FRONTEND_DIE_SERVICE_URL", url)
+    monkeypatch.setenv("FRONTEND_METRICS_PORT", str(free_port()))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    app = AppTest.from_file(str(REPO / "packages/stage3/src/stage3/page.py"), default_timeout=30)
+    app.run()
+    assert not app.exception
+    assert app.error[0].value == (
+        f"The die-service at {url} is not answering, so there are no dice to pick."
+    )
