@@ -25,9 +25,19 @@ STACK_URLS = {
     "Tempo": "http://127.0.0.1:3200/ready",
     "Alloy": "http://127.0.0.1:12345",
 }
-# Each app: its compose file and what a person opens.
+# Each app: its directory under compose/ and what a person opens.
 APPS = {
     "dice-roller": {"dice-roller API": "http://127.0.0.1:8001/roll/3d6"},
+    "stage1": {"stage 1 dice-roller": "http://127.0.0.1:8100/roll?die=risky"},
+    "stage2": {
+        "stage 2 frontend": "http://127.0.0.1:8200",
+        "stage 2 dice-roller": "http://127.0.0.1:8201/roll?die=fair",
+    },
+    "stage3": {
+        "stage 3 frontend": "http://127.0.0.1:8300",
+        "stage 3 dice-roller": "http://127.0.0.1:8301/roll?die=loaded",
+        "stage 3 die-service": "http://127.0.0.1:8302/dice",
+    },
 }
 
 
@@ -104,6 +114,21 @@ def stack(session: nox.Session) -> None:
 def dice_roller(session: nox.Session) -> None:
     """Build and start the dice-roller beside the stack (http://127.0.0.1:8001)."""
     bring_up(session, "dice-roller")
+
+
+def stage_session(number: int) -> None:
+    """Register `stage-N`: the stack plus tutorial stage N (see tutorials/stage-N.md)."""
+
+    def run_stage(session: nox.Session) -> None:
+        bring_up(session, f"stage{number}")
+
+    first_url = next(iter(APPS[f"stage{number}"].values()))
+    run_stage.__doc__ = f"Build and start tutorial stage {number} beside the stack ({first_url})."
+    nox.session(name=f"stage-{number}", python=False)(run_stage)
+
+
+for _number in range(1, 4):
+    stage_session(_number)
 
 
 @nox.session(python=False)

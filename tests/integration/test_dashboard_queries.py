@@ -1,24 +1,19 @@
-"""Every PromQL query of every dashboard parses, and returns data against a real Prometheus
-scraping the real services under some traffic."""
+"""Every PromQL query of every dashboard parses, and those on the metrics of the dashboard's
+services return data against a real Prometheus scraping those services under some traffic."""
 
+import json
 import re
+from collections.abc import Callable
 
 import httpx
 import pytest
 from lab_telemetry.testing import poll_until
 
-from tests.config.repo_files import promql_queries
+from tests.config.repo_files import DASHBOARDS, promql_queries
 from tests.conftest import free_port
 
 # What Grafana substitutes before a query reaches Prometheus.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
-# The labels the stack's Docker discovery gives the dice-roller's series (see prometheus.yml).
-DICE_ROLLER_LABELS = {
-    "compose_project": "dice-roller",
-    "compose_service": "dice-roller",
-    "service_name": "dice-roller",
-    "container_name": "dice-roller-dice-roller-1",
-}
 
 
 def as_sent_by_grafana(expr: str) -> str:
@@ -32,47 +27,134 @@ def metric_names(expr: str) -> set[str]:
     return set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[)", expr)) - {"by", "without"}
 
 
-@pytest.fixture
-def prometheus_with_dice_roller(start_service, start_prometheus):
-    port = free_port()
-    service = start_service(
-        "dice-roller", {"DICE_ROLLER_PORT": str(port), "OTEL_EXPORTER_OTLP_ENDPOINT": ""}, port
+def discovery_labels(project: str, service: str) -> dict[str, str]:
+    """The labels the stack's Docker discovery gives a service's series (prometheus.yml)."""
+    return {
+        "compose_project": project,
+        "compose_service": service,
+        "service_name": service,
+        "container_name": f"{project}-{service}",
+    }
+
+
+class Scenario:
+    """Starts a dashboard's services, and says what Prometheus scrapes and what traffic to send."""
+
+    def __init__(self, start_service, tmp_path) -> None:
+        self.start_service = start_service
+        self.tmp_path = tmp_path
+        self.jobs: dict[str, list[str]] = {}
+        self.labels: dict[str, dict[str, str]] = {}
+        self.urls: list[str] = []
+
+    def run(self, command: str, project: str, job: str, env: dict[str, str], **kwargs) -> str:
+        port = free_port()
+        prefix = {"frontend": "FRONTEND", "die-service": "DIE_SERVICE"}.get(job, "DICE_ROLLER")
+        env = {f"{prefix}_PORT": str(port), "OTEL_EXPORTER_OTLP_ENDPOINT": "", **env}
+        metrics_port = port
+        if job == "frontend":
+            metrics_port = free_port()
+            env["FRONTEND_METRICS_PORT"] = str(metrics_port)
+            kwargs.setdefault("ready_path", "/_stcore/health")
+        service = self.start_service(command, env, port, **kwargs)
+        self.jobs[job] = [f"127.0.0.1:{metrics_port}"]
+        self.labels[job] = discovery_labels(project, job)
+        return service.base_url
+
+
+def dice_roller_app(s: Scenario) -> None:
+    url = s.run("dice-roller", "dice-roller", "dice-roller", {})
+    s.urls = [f"{url}/roll/{d}" for d in ("3d6", "1d20", "2d6+1", "4d8-1", "abc")]
+
+
+def stage1(s: Scenario) -> None:
+    url = s.run("stage1-dice-roller", "stage-1", "dice-roller", RISKY_BUT_QUICK)
+    s.urls = [f"{url}/roll?die={d}" for d in ("fair", "risky", "risky", "nope")]
+
+
+def stage2(s: Scenario) -> None:
+    url = s.run("stage2-dice-roller", "stage-2", "dice-roller", RISKY_BUT_QUICK)
+    s.run("stage2-frontend", "stage-2", "frontend", {"FRONTEND_DICE_ROLLER_URL": url})
+    s.urls = [f"{url}/roll?die={d}" for d in ("fair", "risky", "risky", "nope")]
+
+
+def stage3(s: Scenario) -> None:
+    # The packaged dice plus one that fails half the time and is never slow.
+    dice_file = s.tmp_path / "dice.json"
+    dice_file.write_text(
+        json.dumps(
+            [
+                {"name": "fair", "faces": [1, 2, 3, 4, 5, 6]},
+                {"name": "loaded", "faces": [1, 2, 3], "weights": [1, 1, 4]},
+                {"name": "flaky", "faces": [1, 2], "failure_rate": 0.5},
+            ]
+        )
     )
-    prometheus = start_prometheus(
-        {"dice-roller": [f"127.0.0.1:{port}"]}, labels={"dice-roller": DICE_ROLLER_LABELS}
+    dice = s.run(
+        "stage3-die-service", "stage-3", "die-service", {"DIE_SERVICE_DICE_FILE": str(dice_file)}
     )
+    url = s.run(
+        "stage3-dice-roller", "stage-3", "dice-roller", {"DICE_ROLLER_DIE_SERVICE_URL": dice}
+    )
+    s.run(
+        "stage3-frontend",
+        "stage-3",
+        "frontend",
+        {"FRONTEND_DICE_ROLLER_URL": url, "FRONTEND_DIE_SERVICE_URL": dice},
+    )
+    s.urls = [f"{url}/roll?die={d}" for d in ("fair", "loaded", "flaky", "flaky", "nope")]
+
+
+RISKY_BUT_QUICK = {"DICE_ROLLER_RISKY_FAILURE_RATE": "0.5", "DICE_ROLLER_RISKY_SLOW_RATE": "0"}
+SCENARIOS: dict[str, Callable[[Scenario], None]] = {
+    "overview.json": dice_roller_app,
+    "dice-roller.json": dice_roller_app,
+    "stage-1.json": stage1,
+    "stage-2.json": stage2,
+    "stage-3.json": stage3,
+}
+
+
+def test_every_dashboard_has_a_scenario() -> None:
+    assert {path.name for path in DASHBOARDS} == SCENARIOS.keys()
+
+
+@pytest.mark.parametrize("dashboard", sorted(SCENARIOS))
+def test_dashboard_queries_parse_and_return_data(
+    dashboard, start_service, start_prometheus, tmp_path
+):
+    scenario = Scenario(start_service, tmp_path)
+    SCENARIOS[dashboard](scenario)
+    prometheus = start_prometheus(scenario.jobs, labels=scenario.labels)
 
     def traffic() -> bool:
-        for dice in ("3d6", "1d20", "2d6+1", "4d8-1", "abc"):
-            httpx.get(f"{service.base_url}/roll/{dice}", timeout=5)
-        return len(prometheus.query('count_over_time(up{job="dice-roller"}[1m]) >= 3')) > 0
+        for url in scenario.urls:
+            httpx.get(url, timeout=5)
+        scraped = prometheus.query("min(count_over_time(up[1m])) >= 3")
+        return len(scraped) > 0 and len(prometheus.query("up")) == len(scenario.jobs)
 
-    # Keep traffic flowing until Prometheus has the few samples rate() needs.
-    poll_until(traffic, timeout=60, interval=0.5, what="three scrapes of the dice-roller")
-    return prometheus
-
-
-def test_every_dashboard_query_parses_and_returns_data(prometheus_with_dice_roller) -> None:
-    prometheus = prometheus_with_dice_roller
-    queries = promql_queries()
-    assert queries
+    # Keep traffic flowing until Prometheus has the few samples rate() needs from every job.
+    poll_until(traffic, timeout=60, interval=0.5, what="three scrapes of every job")
     served = set(
         httpx.get(f"{prometheus.base_url}/api/v1/label/__name__/values", timeout=10).json()["data"]
     )
     served |= {name.removesuffix("_bucket") for name in served}
-    checked_with_data = 0
-    for dashboard, title, expr in queries:
+
+    queries = [(title, expr) for name, title, expr in promql_queries() if name == dashboard]
+    assert queries
+    with_data = 0
+    for title, expr in queries:
         query = as_sent_by_grafana(expr)
-        assert "$" not in query, f"{dashboard} / {title}: unknown Grafana variable in {expr}"
+        assert "$" not in query, f"{title}: unknown Grafana variable in {expr}"
         response = httpx.get(
             f"{prometheus.base_url}/api/v1/query", params={"query": query}, timeout=10
         )
-        assert response.status_code == 200, f"{dashboard} / {title}: {response.text}"
-        if metric_names(query) <= served | {"up"}:
-            poll_until(
-                lambda q=query: prometheus.query(q),
-                timeout=30,
-                what=f"{dashboard} / {title}: {query}",
-            )
-            checked_with_data += 1
-    assert checked_with_data >= len(queries) // 2
+        assert response.status_code == 200, f"{title}: {response.text}"
+        if metric_names(query) <= served:
+            poll_until(lambda q=query: prometheus.query(q), timeout=30, what=f"{title}: {query}")
+            with_data += 1
+    # Missing here may be only Tempo's service-graph metrics (Tempo cannot run in the tests) and
+    # stage 3's page counter, which has no series until someone clicks.
+    missing = [e for _, e in queries if not metric_names(as_sent_by_grafana(e)) <= served]
+    assert all("traces_" in e or "frontend_rolls_total" in e for e in missing), missing
+    assert with_data >= 1

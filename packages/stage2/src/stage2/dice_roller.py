@@ -33,6 +33,8 @@ def create_app(
     failures = telemetry.metrics.counter(
         "dice_roll_failures_total", "Failed rolls by die.", ("die",)
     )
+    for die in DICE:
+        failures.labels(die)  # a series at 0 from the start, so rate() and alerts see it
 
     @app.get("/roll")
     async def roll(die: str = "fair") -> RollResult:

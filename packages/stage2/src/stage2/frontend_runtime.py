@@ -42,6 +42,9 @@ def start_runtime(settings: FrontendSettings) -> Runtime:
         "Rolls asked for in the page, by die and outcome.",
         ("die", "outcome"),
     )
+    for die in DICE:
+        for outcome in ("ok", "error"):
+            rolls.labels(die, outcome)  # series at 0 from the start
     start_http_server(settings.metrics_port, settings.host, registry=telemetry.metrics.registry)
     # One client per process: connections are reused across clicks and sessions.
     client = httpx.Client(base_url=settings.dice_roller_url, timeout=settings.timeout_seconds)
