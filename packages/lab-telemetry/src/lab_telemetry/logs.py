@@ -97,14 +97,14 @@ class BatchedStreamHandler(logging.StreamHandler):
         super().close()
 
 
-def _stdout() -> Any:
-    # A buffered stream of our own on file descriptor 1, so PYTHONUNBUFFERED cannot turn every
+def _buffered(fd: int) -> Any:
+    # A buffered stream of our own on the file descriptor, so PYTHONUNBUFFERED cannot turn every
     # line into a syscall again; closefd=False leaves sys.stdout usable.
-    return open(1, "w", buffering=1 << 16, encoding="utf-8", closefd=False)
+    return open(fd, "w", buffering=1 << 16, encoding="utf-8", closefd=False)
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Send every logger, uvicorn's included, through one JSON handler on stdout.
+def configure_logging(service: str, level: str = "INFO", fd: int = 1) -> None:
+    """Send every logger, uvicorn's included, through one JSON handler on stdout (or `fd`).
 
     Idempotent: calling it again replaces the handler rather than adding a second one.
     """
@@ -113,7 +113,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         if old.get_name() == _HANDLER_NAME:
             root.removeHandler(old)
             old.close()
-    handler = BatchedStreamHandler(_stdout())
+    handler = BatchedStreamHandler(_buffered(fd))
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(service))
     root.addHandler(handler)

@@ -33,15 +33,18 @@ def setup_telemetry(
     *,
     settings: TelemetrySettings | None = None,
     span_processor: SpanProcessor | None = None,
+    log_level: str | None = None,
+    log_fd: int = 1,
 ) -> Telemetry:
     """JSON logs, tracing (exported when an OTLP endpoint is set) and httpx instrumentation.
 
     For a plain process (a CLI, a worker); `instrument_app` adds the HTTP parts on top.
     `span_processor` replaces the OTLP exporter, which is how tests collect spans in memory.
+    A CLI whose stdout is its output logs to stderr instead (`log_fd=2`).
     """
     settings = settings or TelemetrySettings()
     name = settings.service_name or service_name
-    configure_logging(name, settings.log_level)
+    configure_logging(name, log_level or settings.log_level, fd=log_fd)
     provider = build_tracer_provider(name, settings, span_processor)
     install_tracer_provider(provider)
     instrument_httpx()

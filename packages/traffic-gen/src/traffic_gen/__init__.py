@@ -1,0 +1,1 @@
+"""traffic-gen: realistic traffic for every tutorial stage and demo app."""
