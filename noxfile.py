@@ -132,6 +132,12 @@ for _number in range(1, 4):
 
 
 @nox.session(python=False)
+def traffic(session: nox.Session) -> None:
+    """Drive the running stage with simulated users: nox -s traffic -- --users 20."""
+    uv_run(session, "traffic-gen", *session.posargs)
+
+
+@nox.session(python=False)
 def down(session: nox.Session) -> None:
     """Stop every app and the stack; data volumes are kept."""
     require_docker(session)
