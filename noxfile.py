@@ -38,6 +38,11 @@ APPS = {
         "stage 3 dice-roller": "http://127.0.0.1:8301/roll?die=loaded",
         "stage 3 die-service": "http://127.0.0.1:8302/dice",
     },
+    "stage4": {
+        "stage 4 frontend": "http://127.0.0.1:8400",
+        "stage 4 dice-roller": "http://127.0.0.1:8401/roll-async?die=fair&times=20",
+        "stage 4 die-service": "http://127.0.0.1:8402/dice",
+    },
 }
 
 
@@ -127,7 +132,7 @@ def stage_session(number: int) -> None:
     nox.session(name=f"stage-{number}", python=False)(run_stage)
 
 
-for _number in range(1, 4):
+for _number in range(1, 5):
     stage_session(_number)
 
 

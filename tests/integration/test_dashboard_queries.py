@@ -78,7 +78,7 @@ def stage2(s: Scenario) -> None:
     s.urls = [f"{url}/roll?die={d}" for d in ("fair", "risky", "risky", "nope")]
 
 
-def stage3(s: Scenario) -> None:
+def stage3(s: Scenario, stage: int = 3) -> None:
     # The packaged dice plus one that fails half the time and is never slow.
     dice_file = s.tmp_path / "dice.json"
     dice_file.write_text(
@@ -90,19 +90,25 @@ def stage3(s: Scenario) -> None:
             ]
         )
     )
+    project = f"stage-{stage}"
     dice = s.run(
-        "stage3-die-service", "stage-3", "die-service", {"DIE_SERVICE_DICE_FILE": str(dice_file)}
+        f"stage{stage}-die-service",
+        project,
+        "die-service",
+        {"DIE_SERVICE_DICE_FILE": str(dice_file)},
     )
     url = s.run(
-        "stage3-dice-roller", "stage-3", "dice-roller", {"DICE_ROLLER_DIE_SERVICE_URL": dice}
+        f"stage{stage}-dice-roller", project, "dice-roller", {"DICE_ROLLER_DIE_SERVICE_URL": dice}
     )
     s.run(
-        "stage3-frontend",
-        "stage-3",
+        f"stage{stage}-frontend",
+        project,
         "frontend",
         {"FRONTEND_DICE_ROLLER_URL": url, "FRONTEND_DIE_SERVICE_URL": dice},
     )
     s.urls = [f"{url}/roll?die={d}" for d in ("fair", "loaded", "flaky", "flaky", "nope")]
+    if stage >= 4:
+        s.urls += [f"{url}/roll-async?die=fair&times=5", f"{url}/roll-async?die=flaky&times=4"]
 
 
 RISKY_BUT_QUICK = {"DICE_ROLLER_RISKY_FAILURE_RATE": "0.5", "DICE_ROLLER_RISKY_SLOW_RATE": "0"}
@@ -112,6 +118,7 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "stage-1.json": stage1,
     "stage-2.json": stage2,
     "stage-3.json": stage3,
+    "stage-4.json": lambda s: stage3(s, stage=4),
 }
 
 

@@ -1,0 +1,27 @@
+"""Entry point: `stage4-frontend` serves the Streamlit page."""
+
+import sys
+from pathlib import Path
+
+from lab_telemetry import load_settings
+
+from stage4.settings import FrontendSettings
+
+
+def main() -> None:
+    settings = load_settings(FrontendSettings, "stage4-frontend")
+    from streamlit.web import cli
+
+    page = Path(__file__).with_name("page.py")
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(page),
+        f"--server.address={settings.host}",
+        f"--server.port={settings.port}",
+        "--server.headless=true",
+        "--server.fileWatcherType=none",
+        "--browser.gatherUsageStats=false",
+        "--client.toolbarMode=minimal",
+    ]
+    sys.exit(cli.main())

@@ -1,0 +1,39 @@
+"""Stage settings, one class per service, from the environment."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DiceRollerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_", extra="ignore")
+
+    # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
+    host: str = "127.0.0.1"
+    port: int = 8401
+    # Dice, and their faults, now come from the die-service.
+    die_service_url: str = "http://127.0.0.1:8402"
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+class FrontendSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRONTEND_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8400
+    # Prometheus scrapes the frontend here: Streamlit's own port serves only the page.
+    metrics_port: int = 9464
+    dice_roller_url: str = "http://127.0.0.1:8401"
+    die_service_url: str = "http://127.0.0.1:8402"
+    # Where the "open trace" link points: the Grafana a browser can reach.
+    grafana_url: str = "http://127.0.0.1:3000"
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+class DieServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8402
+    dice_file: Path = Path(__file__).with_name("dice.json")
