@@ -5,6 +5,7 @@ Under CI=true a missing prerequisite fails the run instead of skipping it.
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -150,6 +151,37 @@ def _close_json_log_handler() -> Iterator[None]:
 def otlp_receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One real PostgreSQL for the session; tests take a fresh database each (`database`)."""
+    from tests.support.postgres import create_cluster, postgres_bin
+
+    bin_dir = postgres_bin()
+    require(bin_dir is not None, "PostgreSQL not found (apt-get install postgresql)")
+    cluster = create_cluster(bin_dir, free_port())
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def database(postgres_cluster, request) -> str:
+    """A fresh, empty database on the session's cluster; its DSN."""
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50] + f"_{free_port()}"
+    return postgres_cluster.create_database(name)
+
+
+@pytest.fixture
+def own_postgres():
+    """A cluster of the test's own, for tests that stop and restart the database."""
+    from tests.support.postgres import create_cluster, postgres_bin
+
+    bin_dir = postgres_bin()
+    require(bin_dir is not None, "PostgreSQL not found (apt-get install postgresql)")
+    cluster = create_cluster(bin_dir, free_port())
+    yield cluster
+    cluster.remove()
 
 
 CHROMIUM = "/usr/bin/chromium"

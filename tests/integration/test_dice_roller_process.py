@@ -74,6 +74,6 @@ def test_a_bad_setting_is_one_line_and_a_nonzero_exit(tmp_path) -> None:
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
-        "dice-roller: invalid setting port: Input should be a valid integer, "
+        "dice-roller: invalid setting DICE_ROLLER_PORT: Input should be a valid integer, "
         "unable to parse string as an integer"
     ]

@@ -98,6 +98,6 @@ def test_bad_settings_are_one_line_and_exit_2(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "stage1-dice-roller: invalid setting risky_failure_rate: "
+        "stage1-dice-roller: invalid setting DICE_ROLLER_RISKY_FAILURE_RATE: "
         "Input should be less than or equal to 1"
     ]

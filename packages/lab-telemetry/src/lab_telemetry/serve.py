@@ -11,13 +11,17 @@ S = TypeVar("S", bound=BaseSettings)
 
 
 def load_settings(settings_class: type[S], program: str) -> S:
-    """The settings from the environment, or one line on stderr and exit status 2."""
+    """The settings from the environment, or one line on stderr and exit status 2.
+
+    The line names the environment variable, e.g. `invalid setting DICE_ROLLER_PORT: ...`.
+    """
     try:
         return settings_class()
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = ".".join(str(part) for part in error["loc"])
-        print(f"{program}: invalid setting {name}: {error['msg']}", file=sys.stderr)
+        field = ".".join(str(part) for part in error["loc"])
+        variable = (str(settings_class.model_config.get("env_prefix", "")) + field).upper()
+        print(f"{program}: invalid setting {variable}: {error['msg']}", file=sys.stderr)
         sys.exit(2)
 
 

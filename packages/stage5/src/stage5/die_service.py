@@ -1,0 +1,73 @@
+"""Stage 5's die-service: die specifications in PostgreSQL; GET and POST /dice."""
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from lab_telemetry import instrument_app, load_settings, serve
+from pydantic import BaseModel
+
+from stage5.dice_spec import DiceFileError, DieSpec, load_dice
+from stage5.dice_store import DatabaseUnavailable, DiceStore, DuplicateDie
+from stage5.settings import DieServiceSettings
+
+SERVICE_NAME = "die-service"
+
+
+class DiceList(BaseModel):
+    dice: list[DieSpec]
+
+
+def create_app(store: DiceStore) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await store.connect()
+        yield
+        await store.close()
+
+    app = FastAPI(title="die-service", lifespan=lifespan)
+    instrument_app(app, SERVICE_NAME)
+    # Every query becomes a span with db.system, the database name and the statement.
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
+        AsyncPGInstrumentor().instrument()
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
+        detail = "the dice database is not answering; try again shortly"
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.get("/dice")
+    async def list_dice() -> DiceList:
+        return DiceList(dice=await store.all())
+
+    @app.get("/dice/{name}")
+    async def get_die(name: str) -> DieSpec:
+        spec = await store.get(name)
+        if spec is None:
+            raise HTTPException(404, f"no die named {name[:40]!r}")
+        return spec
+
+    @app.post("/dice", status_code=201)
+    async def add_die(spec: DieSpec) -> DieSpec:
+        try:
+            await store.add(spec)
+        except DuplicateDie:
+            raise HTTPException(409, f"a die named {spec.name!r} already exists") from None
+        return spec
+
+    return app
+
+
+def main() -> None:
+    settings = load_settings(DieServiceSettings, "stage5-die-service")
+    try:
+        seed = list(load_dice(settings.dice_file).values())
+    except DiceFileError as exc:
+        print(f"stage5-die-service: {exc}", file=sys.stderr)
+        sys.exit(2)
+    store = DiceStore(settings.database_url, seed, settings.database_timeout_seconds)
+    serve(create_app(store), settings.host, settings.port)

@@ -1,0 +1,90 @@
+"""The Streamlit page: pick a die, roll it, see the result, the history and the trace."""
+
+import streamlit as st
+
+from stage5.frontend_runtime import (
+    AddDieError,
+    DiceUnavailable,
+    Runtime,
+    add_die,
+    explore_url,
+    list_dice,
+    roll,
+    start_runtime,
+)
+from stage5.settings import FrontendSettings
+
+
+@st.cache_resource
+def runtime() -> Runtime:
+    return start_runtime(FrontendSettings())
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def dice() -> list[str]:
+    # Cached briefly: every click reruns the page, and the list rarely changes.
+    return list_dice(runtime())
+
+
+def main() -> None:
+    rt = runtime()
+    st.set_page_config(page_title="Dice roller")
+    st.title("Dice roller")
+    st.caption(
+        f"Stage 5: dice from the die-service at {rt.settings.die_service_url}, "
+        f"rolled by the dice-roller at {rt.settings.dice_roller_url}"
+    )
+
+    try:
+        offered = dice()
+    except DiceUnavailable as exc:
+        st.error(str(exc))
+        return
+    die = st.radio("Die", offered, horizontal=True, key="die")
+    with st.expander("Add a die"), st.form("add_die", clear_on_submit=False):
+        name = st.text_input("Name", placeholder="d8", key="new_name")
+        faces = st.text_input("Faces", placeholder="1, 2, 3, 4, 5, 6, 7, 8", key="new_faces")
+        weights = st.text_input("Weights (optional, one per face)", key="new_weights")
+        failure_rate = st.slider("Failure rate", 0.0, 1.0, 0.0, 0.05, key="new_failure_rate")
+        if st.form_submit_button("Add die"):
+            try:
+                st.success(add_die(rt, name, faces, weights, failure_rate))
+                dice.clear()  # the new die shows at once
+            except AddDieError as exc:
+                st.error(str(exc))
+    history = st.session_state.setdefault("history", [])
+    one, many = st.columns([1, 3], vertical_alignment="bottom")
+    if one.button("Roll", type="primary", key="roll"):
+        history.insert(0, roll(rt, die))
+    times = many.number_input("How many dice at once", 2, 100, 20, key="times")
+    if many.button(f"Roll {times} times", key="roll_many"):
+        history.insert(0, roll(rt, die, times))
+
+    if not history:
+        st.info("Pick a die and roll it.")
+        return
+    last = history[0]
+    if last.error:
+        st.error(last.error)
+    elif last.distribution is not None:
+        st.metric(f"{last.times} {last.die} dice rolled, in total", last.value)
+        st.bar_chart({"times rolled": {str(f): n for f, n in last.distribution.items()}})
+    else:
+        st.metric(f"The {last.die} die rolled", last.value)
+    link = explore_url(rt.settings.grafana_url, last.trace_id)
+    st.markdown(f"Trace of this roll: [`{last.trace_id}`]({link})")
+    st.subheader("This session's rolls")
+    st.table(
+        [
+            {
+                "die": o.die,
+                "dice": o.times,
+                "result": o.value if o.error is None else "error",
+                "trace": o.trace_id,
+            }
+            for o in history
+        ]
+    )
+
+
+main()

@@ -1,0 +1,43 @@
+"""Stage settings, one class per service, from the environment."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DiceRollerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_", extra="ignore")
+
+    # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
+    host: str = "127.0.0.1"
+    port: int = 8501
+    # Dice, and their faults, now come from the die-service.
+    die_service_url: str = "http://127.0.0.1:8502"
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+class FrontendSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRONTEND_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8500
+    # Prometheus scrapes the frontend here: Streamlit's own port serves only the page.
+    metrics_port: int = 9464
+    dice_roller_url: str = "http://127.0.0.1:8501"
+    die_service_url: str = "http://127.0.0.1:8502"
+    # Where the "open trace" link points: the Grafana a browser can reach.
+    grafana_url: str = "http://127.0.0.1:3000"
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+
+class DieServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8502
+    # postgresql://USER:PASSWORD@HOST:PORT/DATABASE; no default: credentials come from outside.
+    database_url: str
+    # Seed data for an empty database: the dice stage 3 and 4 served from their file.
+    dice_file: Path = Path(__file__).with_name("dice.json")
+    database_timeout_seconds: float = Field(default=3.0, gt=0, le=60)

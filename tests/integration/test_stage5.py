@@ -1,0 +1,155 @@
+"""Stage 5: die specifications in a real PostgreSQL; db spans; 503 and recovery when it is down."""
+
+import subprocess
+
+import httpx
+import pytest
+from lab_telemetry.testing import OtlpReceiver, poll_until
+
+from tests.conftest import free_port
+
+TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+NEW_DIE = {"name": "d8", "faces": [1, 2, 3, 4, 5, 6, 7, 8], "failure_rate": 0.0}
+
+
+def psql(dsn: str, sql: str) -> str:
+    result = subprocess.run(
+        ["psql", dsn, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def start_die_service(start_service, otlp_receiver: OtlpReceiver):
+    def start(dsn: str):
+        port = free_port()
+        env = {
+            "DIE_SERVICE_PORT": str(port),
+            "DIE_SERVICE_DATABASE_URL": dsn,
+            "DIE_SERVICE_DATABASE_TIMEOUT_SECONDS": "2",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            **TRACING,
+        }
+        return start_service("stage5-die-service", env, port)
+
+    return start
+
+
+def test_a_fresh_database_gets_the_schema_and_seed_and_specs_come_from_it(
+    start_die_service, database
+) -> None:
+    die_service = start_die_service(database)
+    names = [d["name"] for d in httpx.get(f"{die_service.base_url}/dice").json()["dice"]]
+    assert {"fair", "risky", "loaded"} <= set(names)
+    # Changed in the database, changed in the answer: the service reads PostgreSQL, not a file.
+    psql(database, "UPDATE dice SET failure_rate = 0.25 WHERE name = 'fair'")
+    assert httpx.get(f"{die_service.base_url}/dice/fair").json()["failure_rate"] == 0.25
+
+
+def test_post_dice_validates_and_refuses_duplicates(start_die_service, database) -> None:
+    die_service = start_die_service(database)
+    created = httpx.post(f"{die_service.base_url}/dice", json=NEW_DIE)
+    assert created.status_code == 201
+    assert httpx.get(f"{die_service.base_url}/dice/d8").json()["faces"] == NEW_DIE["faces"]
+    assert psql(database, "SELECT faces FROM dice WHERE name = 'd8'") == "{1,2,3,4,5,6,7,8}"
+
+    duplicate = httpx.post(f"{die_service.base_url}/dice", json=NEW_DIE)
+    assert duplicate.status_code == 409
+    assert duplicate.json()["detail"] == "a die named 'd8' already exists"
+
+    for bad in (
+        {**NEW_DIE, "name": "w", "weights": [1, 2]},
+        {**NEW_DIE, "name": "one", "faces": [1]},
+        {**NEW_DIE, "name": "Bad Name"},
+        {"faces": [1, 2]},
+    ):
+        response = httpx.post(f"{die_service.base_url}/dice", json=bad)
+        assert response.status_code == 422, bad
+        assert response.json()["detail"], bad
+    weights = httpx.post(
+        f"{die_service.base_url}/dice", json={**NEW_DIE, "name": "w", "weights": [1]}
+    )
+    assert "weights has 1 values but faces has 8" in str(weights.json()["detail"])
+
+
+def test_the_full_trace_reaches_postgres(start_service, start_die_service, database, otlp_receiver):
+    die_service = start_die_service(database)
+    port = free_port()
+    roller = start_service(
+        "stage5-dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(port),
+            "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            **TRACING,
+        },
+        port,
+    )
+    assert httpx.get(f"{roller.base_url}/roll?die=loaded").status_code == 200
+    (server,) = poll_until(lambda: otlp_receiver.find(service="dice-roller", name="GET /roll"))
+
+    def db_spans():
+        spans = otlp_receiver.trace(server.trace_id)
+        return [s for s in spans if s.attributes.get("db.system") == "postgresql"]
+
+    (db,) = poll_until(db_spans, timeout=15, what="the db span of the roll")
+    spans = {s.span_id: s for s in otlp_receiver.trace(server.trace_id)}
+    die_server = spans[db.parent_span_id]
+    assert (die_server.service, die_server.name) == ("die-service", "GET /dice/{name}")
+    assert db.service == "die-service"
+    assert db.attributes["db.name"] == database.rsplit("/", 1)[1]
+    assert "FROM dice" in db.attributes["db.statement"]
+    client = spans[die_server.parent_span_id]
+    assert spans[client.parent_span_id] == server  # dice-roller -> die-service -> postgres
+
+
+def test_database_down_is_503_and_it_recovers_without_a_restart(
+    start_die_service, own_postgres
+) -> None:
+    dsn = own_postgres.create_database("dice")
+    die_service = start_die_service(dsn)
+    url = f"{die_service.base_url}/dice/fair"
+    assert httpx.get(url).status_code == 200
+
+    own_postgres.stop()
+    down = poll_until(
+        lambda: (r := httpx.get(url, timeout=10)).status_code == 503 and r, timeout=30
+    )
+    assert down.json()["detail"] == "the dice database is not answering; try again shortly"
+    assert down.headers["retry-after"] == "5"
+    assert httpx.get(f"{die_service.base_url}/healthz").status_code == 200  # the process lives
+
+    own_postgres.start()
+    poll_until(lambda: httpx.get(url, timeout=10).status_code == 200, timeout=30, what="recovery")
+    assert die_service.process.poll() is None
+
+
+def test_starting_while_the_database_is_down_works_once_it_is_up(
+    start_die_service, own_postgres
+) -> None:
+    dsn = own_postgres.create_database("dice")
+    own_postgres.stop()
+    die_service = start_die_service(dsn)
+    assert httpx.get(f"{die_service.base_url}/dice", timeout=10).status_code == 503
+    own_postgres.start()
+    poll_until(lambda: httpx.get(f"{die_service.base_url}/dice", timeout=10).status_code == 200)
+
+
+def test_a_missing_database_url_is_one_line() -> None:
+    from tests.conftest import entry_point
+
+    result = subprocess.run(
+        [entry_point("stage5-die-service")],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "stage5-die-service: invalid setting DIE_SERVICE_DATABASE_URL: Field required"
+    ]
