@@ -43,6 +43,12 @@ APPS = {
         "stage 4 dice-roller": "http://127.0.0.1:8401/roll-async?die=fair&times=20",
         "stage 4 die-service": "http://127.0.0.1:8402/dice",
     },
+    "stage5": {
+        "stage 5 frontend": "http://127.0.0.1:8500",
+        "stage 5 dice-roller": "http://127.0.0.1:8501/roll-async?die=fair&times=20",
+        "stage 5 die-service": "http://127.0.0.1:8502/dice",
+        "stage 5 PostgreSQL": "127.0.0.1:5434 (user dice, password in .env)",
+    },
 }
 
 
@@ -66,23 +72,27 @@ def docker_socket_gid() -> str:
 
 
 def ensure_env_file(session: nox.Session) -> None:
-    """Create .env from .env.example once, generating its secrets; never overwrite it."""
-    if ENV_FILE.exists():
-        return
+    """Give .env every variable .env.example lists, generating secrets for the missing ones.
+
+    Values already in .env are never changed (PostgreSQL keeps the password it was created with).
+    """
     import secrets
 
-    values = {
-        "GRAFANA_ADMIN_PASSWORD": secrets.token_urlsafe(18),
-        "POSTGRES_PASSWORD": secrets.token_urlsafe(18),
-        "DOCKER_GID": docker_socket_gid(),
-    }
-    lines = []
+    existing = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
+    present = {line.partition("=")[0] for line in existing if "=" in line}
+    added = []
     for line in (ROOT / ".env.example").read_text().splitlines():
         name = line.partition("=")[0]
-        lines.append(f"{name}={values[name]}" if name in values else line)
-    ENV_FILE.write_text("\n".join(lines) + "\n")
-    ENV_FILE.chmod(0o600)
-    session.log(f"wrote {ENV_FILE.name}: Grafana login admin / {values['GRAFANA_ADMIN_PASSWORD']}")
+        if not line.endswith("=") or line.startswith("#") or name in present:
+            continue
+        value = docker_socket_gid() if name == "DOCKER_GID" else secrets.token_urlsafe(18)
+        added.append(f"{name}={value}")
+        if name == "GRAFANA_ADMIN_PASSWORD":
+            session.log(f"Grafana login: admin / {value} (kept in {ENV_FILE.name})")
+    if added:
+        ENV_FILE.write_text("\n".join([*existing, *added]) + "\n")
+        ENV_FILE.chmod(0o600)
+        session.log(f"{ENV_FILE.name}: added {', '.join(a.partition('=')[0] for a in added)}")
 
 
 def compose(session: nox.Session, file: Path, *args: str) -> None:
@@ -132,7 +142,7 @@ def stage_session(number: int) -> None:
     nox.session(name=f"stage-{number}", python=False)(run_stage)
 
 
-for _number in range(1, 5):
+for _number in range(1, 6):
     stage_session(_number)
 
 

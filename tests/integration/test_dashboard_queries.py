@@ -10,7 +10,7 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS, promql_queries
-from tests.conftest import free_port
+from tests.conftest import free_port, require_tool
 
 # What Grafana substitutes before a query reaches Prometheus.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
@@ -40,15 +40,23 @@ def discovery_labels(project: str, service: str) -> dict[str, str]:
 class Scenario:
     """Starts a dashboard's services, and says what Prometheus scrapes and what traffic to send."""
 
-    def __init__(self, start_service, tmp_path) -> None:
+    def __init__(self, start_service, tmp_path, request) -> None:
         self.start_service = start_service
         self.tmp_path = tmp_path
+        # Fixtures only some scenarios need (PostgreSQL), taken when asked for.
+        self.fixture = request.getfixturevalue
         self.jobs: dict[str, list[str]] = {}
         self.labels: dict[str, dict[str, str]] = {}
         self.urls: list[str] = []
 
     def run(self, command: str, project: str, job: str, env: dict[str, str], **kwargs) -> str:
         port = free_port()
+        if job == "postgres-exporter":
+            args = [command, f"--web.listen-address=127.0.0.1:{port}"]
+            self.start_service(args, env, port, ready_path="/metrics")
+            self.jobs[job] = [f"127.0.0.1:{port}"]
+            self.labels[job] = discovery_labels(project, job)
+            return ""
         prefix = {"frontend": "FRONTEND", "die-service": "DIE_SERVICE"}.get(job, "DICE_ROLLER")
         env = {f"{prefix}_PORT": str(port), "OTEL_EXPORTER_OTLP_ENDPOINT": "", **env}
         metrics_port = port
@@ -91,12 +99,16 @@ def stage3(s: Scenario, stage: int = 3) -> None:
         )
     )
     project = f"stage-{stage}"
-    dice = s.run(
-        f"stage{stage}-die-service",
-        project,
-        "die-service",
-        {"DIE_SERVICE_DICE_FILE": str(dice_file)},
-    )
+    die_env = {"DIE_SERVICE_DICE_FILE": str(dice_file)}
+    if stage == 5:
+        # A database named as in compose, on the session's real PostgreSQL, and its exporter.
+        cluster = s.fixture("postgres_cluster")
+        die_env["DIE_SERVICE_DATABASE_URL"] = dsn = cluster.create_database("dice")
+        exporter = require_tool("prometheus-postgres-exporter", "apt-get install it")
+        s.run(
+            exporter, project, "postgres-exporter", {"DATA_SOURCE_NAME": f"{dsn}?sslmode=disable"}
+        )
+    dice = s.run(f"stage{stage}-die-service", project, "die-service", die_env)
     url = s.run(
         f"stage{stage}-dice-roller", project, "dice-roller", {"DICE_ROLLER_DIE_SERVICE_URL": dice}
     )
@@ -119,6 +131,7 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "stage-2.json": stage2,
     "stage-3.json": stage3,
     "stage-4.json": lambda s: stage3(s, stage=4),
+    "stage-5.json": lambda s: stage3(s, stage=5),
 }
 
 
@@ -128,9 +141,9 @@ def test_every_dashboard_has_a_scenario() -> None:
 
 @pytest.mark.parametrize("dashboard", sorted(SCENARIOS))
 def test_dashboard_queries_parse_and_return_data(
-    dashboard, start_service, start_prometheus, tmp_path
+    dashboard, start_service, start_prometheus, tmp_path, request
 ):
-    scenario = Scenario(start_service, tmp_path)
+    scenario = Scenario(start_service, tmp_path, request)
     SCENARIOS[dashboard](scenario)
     prometheus = start_prometheus(scenario.jobs, labels=scenario.labels)
 

@@ -153,3 +153,41 @@ def test_a_missing_database_url_is_one_line() -> None:
     assert result.stderr.splitlines() == [
         "stage5-die-service: invalid setting DIE_SERVICE_DATABASE_URL: Field required"
     ]
+
+
+def test_frontend_adds_a_die_and_offers_it(
+    start_service, start_die_service, database, browser_page
+):
+    die_service = start_die_service(database)
+    roller_port, port = free_port(), free_port()
+    roller = start_service(
+        "stage5-dice-roller",
+        {"DICE_ROLLER_PORT": str(roller_port), "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url},
+        roller_port,
+    )
+    start_service(
+        "stage5-frontend",
+        {
+            "FRONTEND_PORT": str(port),
+            "FRONTEND_METRICS_PORT": str(free_port()),
+            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
+            "FRONTEND_DIE_SERVICE_URL": die_service.base_url,
+        },
+        port,
+        ready_path="/_stcore/health",
+    )
+    page = browser_page
+    page.goto(f"http://127.0.0.1:{port}")
+    page.get_by_label("Name").fill("d4")
+    page.get_by_label("Faces").fill("1, 2, 3, 4")
+    page.get_by_role("button", name="Add die").click()
+    page.get_by_text("Added the die 'd4'.").wait_for()
+    page.get_by_text("d4", exact=True).click()  # offered at once
+    page.get_by_role("button", name="Roll", exact=True).click()
+    page.get_by_text("The d4 die rolled").wait_for()
+
+    page.get_by_role("button", name="Add die").click()  # the same name again
+    page.get_by_text("The die-service refused it (409): a die named 'd4' already exists").wait_for()
+    page.get_by_label("Faces").fill("one, two")
+    page.get_by_role("button", name="Add die").click()
+    page.get_by_text("Faces are whole numbers").wait_for()

@@ -35,13 +35,9 @@ def main() -> None:
         f"rolled by the dice-roller at {rt.settings.dice_roller_url}"
     )
 
-    try:
-        offered = dice()
-    except DiceUnavailable as exc:
-        st.error(str(exc))
-        return
-    die = st.radio("Die", offered, horizontal=True, key="die")
-    with st.expander("Add a die"), st.form("add_die", clear_on_submit=False):
+    # In the sidebar, and before the dice are listed, so a new die is offered at once.
+    with st.sidebar, st.form("add_die"):
+        st.subheader("Add a die")
         name = st.text_input("Name", placeholder="d8", key="new_name")
         faces = st.text_input("Faces", placeholder="1, 2, 3, 4, 5, 6, 7, 8", key="new_faces")
         weights = st.text_input("Weights (optional, one per face)", key="new_weights")
@@ -52,6 +48,13 @@ def main() -> None:
                 dice.clear()  # the new die shows at once
             except AddDieError as exc:
                 st.error(str(exc))
+
+    try:
+        offered = dice()
+    except DiceUnavailable as exc:
+        st.error(str(exc))
+        return
+    die = st.radio("Die", offered, horizontal=True, key="die")
     history = st.session_state.setdefault("history", [])
     one, many = st.columns([1, 3], vertical_alignment="bottom")
     if one.button("Roll", type="primary", key="roll"):
