@@ -1,0 +1,1 @@
+"""usage-scraper: usage events from Loki into PostgreSQL, effectively exactly once."""

@@ -1,0 +1,45 @@
+"""Entry point: `usage-scraper` copies usage events and serves /metrics and /healthz."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from lab_telemetry import instrument_app, load_settings, serve
+
+from usage_scraper.scraper import Scraper, ScraperMetrics
+from usage_scraper.settings import ScraperSettings
+from usage_scraper.store import Store
+
+SERVICE_NAME = "usage-scraper"
+
+
+def create_app(settings: ScraperSettings) -> FastAPI:
+    metrics: ScraperMetrics | None = None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_url)
+        async with httpx.AsyncClient(
+            base_url=settings.loki_url, timeout=settings.request_timeout_seconds
+        ) as loki:
+            assert metrics is not None
+            scraper = Scraper(settings, store, loki, metrics)
+            task = asyncio.create_task(scraper.run_forever(), name="scraper")
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await store.close()
+
+    app = FastAPI(title="usage-scraper", lifespan=lifespan)
+    telemetry = instrument_app(app, SERVICE_NAME)
+    metrics = ScraperMetrics(telemetry.metrics)
+    return app
+
+
+def main() -> None:
+    settings = load_settings(ScraperSettings, "usage-scraper")
+    serve(create_app(settings), settings.host, settings.port)

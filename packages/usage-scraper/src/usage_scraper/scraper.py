@@ -1,0 +1,120 @@
+"""The copying loop: from the saved position to now minus the safety lag, page by page."""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+from lab_telemetry import Metrics
+
+from usage_scraper.events import to_row
+from usage_scraper.loki import LokiError, query_range
+from usage_scraper.settings import ScraperSettings
+from usage_scraper.store import DatabaseUnavailable, Store
+
+logger = logging.getLogger(__name__)
+
+
+class ScraperMetrics:
+    def __init__(self, metrics: Metrics) -> None:
+        self.stored = metrics.counter("usage_scraper_events_stored_total", "Usage events stored.")
+        self.duplicates = metrics.counter(
+            "usage_scraper_duplicates_skipped_total", "Entries read again and not stored twice."
+        )
+        self.bad_lines = metrics.counter(
+            "usage_scraper_bad_lines_total", "Entries that were not usage events (kept raw)."
+        )
+        self.polls = metrics.counter("usage_scraper_polls_total", "Polls started.")
+        self.failures = metrics.counter(
+            "usage_scraper_failures_total", "Failed attempts, by what failed.", ("dependency",)
+        )
+        self.overflows = metrics.counter(
+            "usage_scraper_timestamp_overflows_total",
+            "Pages full of a single timestamp: entries past the page cap at it may be missing.",
+        )
+        self.behind = metrics.gauge(
+            "usage_scraper_seconds_behind", "Now minus the saved position, in seconds."
+        )
+        for dependency in ("loki", "postgres"):
+            self.failures.labels(dependency)
+
+
+class Scraper:
+    def __init__(
+        self,
+        settings: ScraperSettings,
+        store: Store,
+        loki: httpx.AsyncClient,
+        metrics: ScraperMetrics,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.loki = loki
+        self.metrics = metrics
+        self.clock = clock
+
+    async def poll_once(self) -> int:
+        """Copy everything from the saved position up to now minus the safety lag.
+
+        Each page is stored together with the position after it, so a failure at any point
+        leaves a position from which the next poll reads again what was not stored.
+        """
+        settings = self.settings
+        self.metrics.polls.inc()
+        now = self.clock()
+        start = await self.store.position(settings.query)
+        if start is None:
+            start = now - int(settings.lookback_minutes * 60e9)
+        end = now - int(settings.safety_lag_seconds * 1e9)
+        stored = 0
+        while start < end:
+            entries = await query_range(self.loki, settings.query, start, end, settings.batch_size)
+            if len(entries) < settings.batch_size:
+                next_start = end  # the page holds everything in [start, end)
+            elif entries[-1].timestamp_ns > start:
+                # A full page: everything before its last timestamp is in it; the entries at
+                # that timestamp may go on in the next page, so it starts there (inclusive).
+                next_start = entries[-1].timestamp_ns
+            else:
+                # More entries at one nanosecond than a page holds: time cannot page further.
+                self.metrics.overflows.inc()
+                logger.error(
+                    "a full page at one timestamp; entries past the cap may be missing",
+                    extra={"timestamp_ns": start, "page_size": settings.batch_size},
+                )
+                next_start = start + 1
+            rows = [to_row(entry) for entry in entries]
+            inserted = await self.store.save(rows, settings.query, next_start)
+            bad = sum(row.is_bad for row in rows)
+            self.metrics.stored.inc(inserted)
+            self.metrics.duplicates.inc(len(rows) - inserted)
+            self.metrics.bad_lines.inc(bad)
+            self.metrics.behind.set((self.clock() - next_start) / 1e9)
+            stored += inserted
+            start = next_start
+        return stored
+
+    async def run_forever(self) -> None:
+        """Poll every interval; on a failure, retry with backoff. Never exits on a fault."""
+        backoff = 1.0
+        while True:
+            try:
+                stored = await self.poll_once()
+            except (LokiError, DatabaseUnavailable) as exc:
+                dependency = "loki" if isinstance(exc, LokiError) else "postgres"
+                self.metrics.failures.labels(dependency).inc()
+                logger.warning(
+                    "poll failed, retrying in %.0f s: %s",
+                    backoff,
+                    exc,
+                    extra={"dependency": dependency},
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff_seconds)
+                continue
+            backoff = 1.0
+            if stored:
+                logger.info("stored %d usage events", stored, extra={"stored": stored})
+            await asyncio.sleep(self.settings.poll_interval_seconds)

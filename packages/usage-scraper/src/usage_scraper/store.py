@@ -1,0 +1,126 @@
+"""usage_events and the saved position in PostgreSQL, each page stored with its position."""
+
+import asyncio
+import logging
+from importlib import resources
+
+import asyncpg
+
+from usage_scraper.events import Row
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = resources.files(__package__) / "schema.sql"
+COLUMNS = (
+    "event_key",
+    "event_time",
+    "service",
+    "event",
+    "attributes",
+    "labels",
+    "raw_line",
+    "bad_reason",
+)
+INSERT_NEW = """
+INSERT INTO usage_events
+    (event_key, event_time, service, event, attributes, labels, raw_line, bad_reason)
+SELECT event_key, event_time, service, event, attributes, labels, raw_line, bad_reason
+FROM incoming
+ON CONFLICT (event_key) DO NOTHING
+"""
+# What a database that is down, restarting or unreachable raises.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """No reset on release: the scraper sets no session state, and a reset is a round trip."""
+
+
+class Store:
+    def __init__(self, dsn: str, timeout: float = 30) -> None:
+        self.dsn = dsn
+        self.timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        """Made, with the schema, on first use; again after a failure, so the scraper recovers."""
+        async with self._lock:
+            if self._pool is None:
+                pool = await asyncpg.create_pool(
+                    self.dsn, min_size=1, max_size=2, timeout=self.timeout, reset=_keep_session
+                )
+                try:
+                    async with pool.acquire() as connection:
+                        await connection.execute(SCHEMA.read_text())
+                except BaseException:
+                    await pool.close()
+                    raise
+                self._pool = pool
+        return self._pool
+
+    async def position(self, query: str) -> int | None:
+        """The saved position (the next inclusive start, in ns) of a query, or None."""
+        try:
+            pool = await self._get_pool()
+            return await pool.fetchval(
+                "SELECT position_ns FROM scraper_position WHERE query = $1", query
+            )
+        except UNAVAILABLE as exc:
+            await self._discard_pool()
+            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
+
+    async def save(self, rows: list[Row], query: str, position_ns: int) -> int:
+        """Store the rows (skipping keys already stored) and the new position, in one
+        transaction: either both are there afterwards or neither is. Returns rows inserted."""
+        try:
+            pool = await self._get_pool()
+            async with pool.acquire() as connection, connection.transaction():
+                inserted = 0
+                if rows:
+                    # COPY into a scratch table, then one INSERT that skips known keys: the
+                    # speed of COPY with the idempotence of ON CONFLICT DO NOTHING.
+                    await connection.execute(
+                        "CREATE TEMP TABLE incoming (LIKE usage_events INCLUDING DEFAULTS)"
+                        " ON COMMIT DROP"
+                    )
+                    await connection.copy_records_to_table(
+                        "incoming",
+                        records=[tuple(getattr(r, c) for c in COLUMNS) for r in rows],
+                        columns=COLUMNS,
+                    )
+                    status = await connection.execute(INSERT_NEW)
+                    inserted = int(status.rsplit(" ", 1)[1])
+                await connection.execute(
+                    "INSERT INTO scraper_position (query, position_ns, updated_at)"
+                    " VALUES ($1, $2, now()) ON CONFLICT (query)"
+                    " DO UPDATE SET position_ns = EXCLUDED.position_ns, updated_at = now()",
+                    query,
+                    position_ns,
+                )
+                return inserted
+        except UNAVAILABLE as exc:
+            await self._discard_pool()
+            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
+
+    async def _discard_pool(self) -> None:
+        """After a connection failure, start over with a new pool on the next attempt."""
+        async with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()

@@ -1,0 +1,284 @@
+"""usage-scraper against a real PostgreSQL and a stand-in for Loki's query_range API."""
+
+import asyncio
+import json
+import re
+import subprocess
+import time
+
+import httpx
+import pytest
+from lab_telemetry import Metrics
+from lab_telemetry.testing import poll_until
+from usage_scraper.loki import LokiError
+from usage_scraper.scraper import Scraper, ScraperMetrics
+from usage_scraper.settings import ScraperSettings
+from usage_scraper.store import Store
+
+from tests.conftest import REPO, free_port
+from tests.support.fake_loki import FakeLoki
+
+NOW = 1_800_000_000 * 10**9  # a fixed "now": the window ends at NOW minus the safety lag
+LABELS = {"usage": "true", "service_name": "dice-roller", "compose_project": "stage-1"}
+
+
+@pytest.fixture
+def loki():
+    fake = FakeLoki().start()
+    yield fake
+    fake.stop()
+
+
+def usage_line(n: int, service: str = "dice-roller") -> str:
+    return json.dumps(
+        {
+            "message": "roll",
+            "service": service,
+            "usage": True,
+            "event": "roll",
+            "attributes": {"n": n, "die": "fair"},
+        }
+    )
+
+
+def burst(loki: FakeLoki, total: int = 12_000, shared: int = 3_000, now: int = NOW) -> None:
+    """`total` events in one window, `shared` of them at one nanosecond, over two streams."""
+    start = now - 60 * 10**9
+    for n in range(total):
+        ts = start + 10**9 if n < shared else start + n * 1_000
+        labels = {**LABELS, "service_name": "frontend" if n % 2 else "dice-roller"}
+        loki.push(labels, ts, usage_line(n))
+
+
+def settings(loki: FakeLoki, dsn: str, **overrides) -> ScraperSettings:
+    values = {
+        "loki_url": loki.url,
+        "database_url": dsn,
+        "lookback_minutes": 5,
+        "safety_lag_seconds": 10,
+        "batch_size": 5000,
+        "request_timeout_seconds": 1,
+        "poll_interval_seconds": 0.1,
+        "max_backoff_seconds": 0.2,
+        **overrides,
+    }
+    return ScraperSettings(**values)
+
+
+async def rows(dsn: str, sql: str = "SELECT count(*), count(DISTINCT event_key) FROM usage_events"):
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        return tuple(await connection.fetchrow(sql))
+    except asyncpg.UndefinedTableError:
+        return (0, 0)  # the scraper has not created its schema yet
+    finally:
+        await connection.close()
+
+
+def scrape(loki: FakeLoki, dsn: str, store: Store | None = None, **overrides) -> ScraperMetrics:
+    """One poll, as the service would do it, with a clock fixed at NOW."""
+    metrics = ScraperMetrics(Metrics())
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=loki.url, timeout=1) as client:
+            the_store = store or Store(dsn)
+            scraper = Scraper(
+                settings(loki, dsn, **overrides), the_store, client, metrics, lambda: NOW
+            )
+            try:
+                await scraper.poll_once()
+            finally:
+                await the_store.close()
+
+    asyncio.run(run())
+    return metrics
+
+
+def value(counter) -> float:
+    return counter._value.get()
+
+
+def test_a_burst_over_the_page_cap_with_3000_at_one_timestamp_is_stored_once(loki, database):
+    burst(loki)
+    metrics = scrape(loki, database)
+    assert asyncio.run(rows(database)) == (12_000, 12_000)
+    assert value(metrics.stored) == 12_000
+    # Pages were capped at 5,000 and each started at the previous page's last timestamp.
+    starts = [int(r["start"]) for r in loki.requests]
+    assert len(starts) >= 3 and starts == sorted(starts)
+    assert all(int(r["limit"]) == 5000 and r["direction"] == "forward" for r in loki.requests)
+
+
+def test_the_same_window_twice_stores_nothing_twice(loki, database):
+    burst(loki, total=3000, shared=500)
+    scrape(loki, database)
+
+    async def forget_position() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database)
+        await connection.execute("DELETE FROM scraper_position")
+        await connection.close()
+
+    asyncio.run(forget_position())
+    again = scrape(loki, database)
+    assert value(again.stored) == 0 and value(again.duplicates) == 3000
+    assert asyncio.run(rows(database)) == (3000, 3000)
+
+
+class CrashingStore(Store):
+    """Dies (like a killed process) after storing `pages` pages."""
+
+    def __init__(self, dsn: str, pages: int) -> None:
+        super().__init__(dsn)
+        self.pages = pages
+
+    async def save(self, rows, query, position_ns):
+        if self.pages == 0:
+            raise SystemExit("killed mid-run")
+        self.pages -= 1
+        return await super().save(rows, query, position_ns)
+
+
+def test_a_restart_mid_run_leaves_no_gap_and_no_duplicate(loki, database):
+    burst(loki)
+    with pytest.raises(SystemExit):
+        scrape(loki, database, store=CrashingStore(database, pages=1))
+    stored_before = asyncio.run(rows(database))[0]
+    assert 0 < stored_before < 12_000
+    scrape(loki, database)  # a new process, from the saved position
+    assert asyncio.run(rows(database)) == (12_000, 12_000)
+
+
+def test_loki_failing_and_timing_out_then_recovering_loses_nothing(loki, database):
+    burst(loki, total=6000, shared=100)
+    loki.fail_next, loki.slow_next, loki.slow_seconds = 3, 2, 1.5
+    metrics = ScraperMetrics(Metrics())
+
+    async def run() -> None:
+        store = Store(database)
+        async with httpx.AsyncClient(base_url=loki.url, timeout=1) as client:
+            scraper = Scraper(settings(loki, database), store, client, metrics, lambda: NOW)
+            task = asyncio.create_task(scraper.run_forever())
+            for _ in range(200):
+                if (await rows(database))[0] == 6000:
+                    break
+                await asyncio.sleep(0.1)
+            task.cancel()
+        await store.close()
+
+    asyncio.run(run())
+    assert asyncio.run(rows(database)) == (6000, 6000)
+    assert value(metrics.failures.labels("loki")) == 5  # three 500s, two timeouts
+
+
+def test_malformed_lines_are_counted_and_kept_raw_and_the_page_is_stored(loki, database):
+    good = [usage_line(n) for n in range(5)]
+    bad = ["not json {", '["a", "list"]', json.dumps({"usage": True, "message": "no event"})]
+    for n, line in enumerate(good + bad):
+        loki.push(LABELS, NOW - 30 * 10**9 + n, line)
+    metrics = scrape(loki, database)
+    assert value(metrics.bad_lines) == 3 and value(metrics.stored) == 8
+    reasons = asyncio.run(
+        rows(
+            database,
+            "SELECT array_agg(bad_reason ORDER BY bad_reason) FROM usage_events"
+            " WHERE bad_reason IS NOT NULL",
+        )
+    )[0]
+    assert reasons == ["no event name", "not a JSON object", "not valid JSON"]
+    events = asyncio.run(
+        rows(
+            database,
+            "SELECT count(*) FROM usage_events WHERE event = 'roll'"
+            " AND service = 'dice-roller' AND attributes ? 'die'",
+        )
+    )
+    assert events == (5,)
+
+
+def test_structured_metadata_values_and_an_empty_window(loki, database):
+    loki.push(LABELS, NOW - 20 * 10**9, usage_line(1), metadata={"trace_id": "ab" * 16})
+    assert value(scrape(loki, database).stored) == 1
+    assert value(scrape(loki, database).stored) == 0  # nothing new: the position moved to the end
+
+
+def test_an_answer_not_in_lokis_format_is_a_loki_error(database):
+    from usage_scraper.loki import query_range
+
+    async def ask(body: dict) -> None:
+        transport = httpx.MockTransport(lambda _request: httpx.Response(200, json=body))
+        async with httpx.AsyncClient(base_url="http://loki", transport=transport) as client:
+            await query_range(client, "{}", 0, 1, 10)
+
+    for body in ({"data": {"resultType": "matrix", "result": []}}, {"status": "success"}):
+        with pytest.raises(LokiError):
+            asyncio.run(ask(body))
+
+
+def test_postgres_stopped_and_restarted_mid_batch_loses_and_duplicates_nothing(
+    loki, own_postgres, start_service
+):
+    dsn = own_postgres.create_database("usage_stats")
+    burst(loki, total=12_000, shared=1000, now=time.time_ns())  # the process reads the real clock
+    loki.slow_next, loki.slow_seconds = 10**6, 0.3  # every page takes a while: time to stop PG
+    port = free_port()
+    service = start_service(
+        "usage-scraper",
+        {
+            "USAGE_SCRAPER_PORT": str(port),
+            "LOKI_URL": loki.url,
+            "USAGE_SCRAPER_DATABASE_URL": dsn,
+            "LOOKBACK_MINUTES": "5",
+            "SAFETY_LAG_SECONDS": "0",
+            "BATCH_SIZE": "1000",
+            "POLL_INTERVAL_SECONDS": "0.2",
+            "USAGE_SCRAPER_MAX_BACKOFF_SECONDS": "0.5",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        },
+        port,
+    )
+
+    def metric(name: str) -> float:
+        text = httpx.get(f"{service.base_url}/metrics", timeout=5).text
+        found = re.search(rf"^{re.escape(name)} ([\d.e+]+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else 0.0
+
+    poll_until(lambda: metric("usage_scraper_events_stored_total") > 0, timeout=30)
+    own_postgres.stop()
+    poll_until(
+        lambda: metric('usage_scraper_failures_total{dependency="postgres"}') > 0, timeout=30
+    )
+    own_postgres.start()
+    poll_until(lambda: asyncio.run(rows(dsn))[0] == 12_000, timeout=60, what="every event stored")
+    assert asyncio.run(rows(dsn)) == (12_000, 12_000)
+    assert service.process.poll() is None  # it kept running
+    assert service.wait_for_log(level="WARNING", dependency="postgres")
+
+
+def test_the_stack_init_script_and_the_scraper_agree_on_the_schema() -> None:
+    def statements(sql: str) -> list[str]:
+        body = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+        return [" ".join(s.split()) for s in body.split(";") if s.strip()]
+
+    init = (REPO / "compose/stack/postgres/init.sql").read_text()
+    schema = (REPO / "packages/usage-scraper/src/usage_scraper/schema.sql").read_text()
+    assert statements(init) == statements(schema)
+
+
+def test_a_missing_database_url_is_one_line() -> None:
+    from tests.conftest import entry_point
+
+    result = subprocess.run(
+        [entry_point("usage-scraper")],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "usage-scraper: invalid setting DATABASE_URL: Field required"
+    ]
