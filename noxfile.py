@@ -18,6 +18,8 @@ ROOT = Path(__file__).parent
 STACK = ROOT / "compose" / "stack" / "compose.yaml"
 ENV_FILE = ROOT / ".env"
 
+# Each compares its variants side by side in one run; results in benchmarks/README.md.
+BENCHMARKS = ("instrumentation.py", "scraper_throughput.py")
 STACK_URLS = {
     "Grafana": "http://127.0.0.1:3000",
     "Prometheus": "http://127.0.0.1:9090",
@@ -199,4 +201,5 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
-    uv_run(session, "python", "benchmarks/instrumentation.py", *session.posargs)
+    for script in BENCHMARKS:
+        uv_run(session, "python", f"benchmarks/{script}")

@@ -148,6 +148,16 @@ def _close_json_log_handler() -> Iterator[None]:
 
 
 @pytest.fixture
+def fake_loki():
+    """A stand-in for Loki's query_range API (Loki cannot run here): tests/support/fake_loki.py"""
+    from tests.support.fake_loki import FakeLoki
+
+    loki = FakeLoki().start()
+    yield loki
+    loki.stop()
+
+
+@pytest.fixture
 def otlp_receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver

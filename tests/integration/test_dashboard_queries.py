@@ -57,7 +57,11 @@ class Scenario:
             self.jobs[job] = [f"127.0.0.1:{port}"]
             self.labels[job] = discovery_labels(project, job)
             return ""
-        prefix = {"frontend": "FRONTEND", "die-service": "DIE_SERVICE"}.get(job, "DICE_ROLLER")
+        prefix = {
+            "frontend": "FRONTEND",
+            "die-service": "DIE_SERVICE",
+            "usage-scraper": "USAGE_SCRAPER",
+        }.get(job, "DICE_ROLLER")
         env = {f"{prefix}_PORT": str(port), "OTEL_EXPORTER_OTLP_ENDPOINT": "", **env}
         metrics_port = port
         if job == "frontend":
@@ -123,6 +127,28 @@ def stage3(s: Scenario, stage: int = 3) -> None:
         s.urls += [f"{url}/roll-async?die=fair&times=5", f"{url}/roll-async?die=flaky&times=4"]
 
 
+def usage_scraper(s: Scenario) -> None:
+    import time
+
+    loki = s.fixture("fake_loki")
+    now = time.time_ns()
+    for n in range(50):
+        line = json.dumps({"event": "roll", "service": "dice-roller", "attributes": {"n": n}})
+        loki.push({"usage": "true", "service_name": "dice-roller"}, now - 60 * 10**9 + n, line)
+    dsn = s.fixture("postgres_cluster").create_database(f"usage_{free_port()}")
+    s.run(
+        "usage-scraper",
+        "observability-lab",
+        "usage-scraper",
+        {
+            "LOKI_URL": loki.url,
+            "DATABASE_URL": dsn,
+            "POLL_INTERVAL_SECONDS": "0.5",
+            "SAFETY_LAG_SECONDS": "0",
+        },
+    )
+
+
 RISKY_BUT_QUICK = {"DICE_ROLLER_RISKY_FAILURE_RATE": "0.5", "DICE_ROLLER_RISKY_SLOW_RATE": "0"}
 SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "overview.json": dice_roller_app,
@@ -132,6 +158,7 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "stage-3.json": stage3,
     "stage-4.json": lambda s: stage3(s, stage=4),
     "stage-5.json": lambda s: stage3(s, stage=5),
+    "usage.json": usage_scraper,
 }
 
 
