@@ -30,6 +30,7 @@ STACK_URLS = {
 # Each app: its directory under compose/ and what a person opens.
 APPS = {
     "dice-roller": {"dice-roller API": "http://127.0.0.1:8001/roll/3d6"},
+    "http-console": {"http-console": "http://127.0.0.1:8002"},
     "stage1": {"stage 1 dice-roller": "http://127.0.0.1:8100/roll?die=risky"},
     "stage2": {
         "stage 2 frontend": "http://127.0.0.1:8200",
@@ -152,6 +153,12 @@ for _number in range(1, 6):
 def traffic(session: nox.Session) -> None:
     """Drive the running stage with simulated users: nox -s traffic -- --users 20."""
     uv_run(session, "traffic-gen", *session.posargs)
+
+
+@nox.session(name="http-console", python=False)
+def http_console(session: nox.Session) -> None:
+    """Build and start the http-console and the dice-roller beside the stack (:8002)."""
+    bring_up(session, "dice-roller", "http-console")
 
 
 @nox.session(python=False)

@@ -3,9 +3,9 @@
 import sys
 from typing import TypeVar
 
-from fastapi import FastAPI
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
+from starlette.applications import Starlette
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -25,7 +25,7 @@ def load_settings(settings_class: type[S], program: str) -> S:
         sys.exit(2)
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
+def serve(app: Starlette, host: str, port: int) -> None:
     """Run `app` with uvicorn until Ctrl-C or SIGTERM, then export the spans still queued."""
     import uvicorn
 

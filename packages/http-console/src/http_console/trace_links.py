@@ -1,0 +1,24 @@
+"""Links into Grafana for a trace id."""
+
+import json
+from urllib.parse import quote
+
+
+def explore_url(grafana_url: str, trace_id: str) -> str:
+    """A Grafana Explore link that opens the trace in the Tempo datasource (uid "tempo")."""
+    pane = {
+        "trace": {
+            "datasource": "tempo",
+            "queries": [
+                {
+                    "refId": "A",
+                    "datasource": {"type": "tempo", "uid": "tempo"},
+                    "queryType": "traceql",
+                    "query": trace_id,
+                }
+            ],
+            "range": {"from": "now-1h", "to": "now"},
+        }
+    }
+    panes = quote(json.dumps(pane, separators=(",", ":")))
+    return f"{grafana_url.rstrip('/')}/explore?schemaVersion=1&orgId=1&panes={panes}"

@@ -1,0 +1,134 @@
+"""http-console in headless Chromium: real sends to a real dice-roller and an echo server."""
+
+import json
+
+import pytest
+from lab_telemetry.testing import OtlpReceiver, poll_until
+
+from tests.conftest import free_port
+from tests.support.echo import EchoServer
+
+
+@pytest.fixture
+def echo():
+    server = EchoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def console(start_service, otlp_receiver: OtlpReceiver):
+    def start(**env: str):
+        port = free_port()
+        return start_service(
+            "http-console",
+            {
+                "HTTP_CONSOLE_PORT": str(port),
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+                **env,
+            },
+            port,
+        )
+
+    return start
+
+
+@pytest.fixture
+def dice_roller(start_service, otlp_receiver: OtlpReceiver):
+    port = free_port()
+    return start_service(
+        "dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(port),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+        port,
+    )
+
+
+def send(page, method: str, url: str) -> None:
+    page.locator("#method").select_option(method)
+    page.locator("#url").fill(url)
+    page.locator("#send").click()
+
+
+def test_get_to_a_dice_roller_shows_200_and_the_rolls_in_one_trace(
+    console, dice_roller, browser_page, otlp_receiver
+) -> None:
+    service = console()
+    page = browser_page
+    page.goto(service.base_url)
+    send(page, "GET", f"{dice_roller.base_url}/roll/4d6")
+    page.locator("#status").get_by_text("200 OK").wait_for()
+    body = json.loads(page.locator("#response-body").inner_text())
+    assert len(body["rolls"]) == 4 and body["total"] == sum(body["rolls"])
+    assert "content-type" in page.locator("#response-headers").inner_text()
+
+    # The Send span's trace reaches the dice-roller: its server span descends from it.
+    (send_span,) = poll_until(lambda: otlp_receiver.find(service="http-console", name="send"))
+    assert send_span.is_error is False
+    server = poll_until(
+        lambda: [s for s in otlp_receiver.trace(send_span.trace_id) if s.service == "dice-roller"]
+    )[0]
+    spans = {s.span_id: s for s in otlp_receiver.trace(send_span.trace_id)}
+    client = spans[server.parent_span_id]
+    assert client.service == "http-console" and client.parent_span_id == send_span.span_id
+    href = page.locator("#trace-link").get_attribute("href")
+    assert send_span.trace_id in href and "/explore?" in href
+    log = service.wait_for_log(logger="http_console", status=200)
+    assert log["level"] == "INFO" and log["session_id"] and log["trace_id"] == send_span.trace_id
+
+
+def test_post_with_a_json_body_and_a_custom_header_arrives(console, echo, browser_page) -> None:
+    service = console()
+    page = browser_page
+    page.goto(service.base_url)
+    page.locator("#header_name_0").fill("X-Lab-Test")
+    page.locator("#header_value_0").fill("hello")
+    page.locator("#add_query").click()
+    page.locator("#query_name_1").wait_for()
+    page.locator("#query_name_0").fill("die")
+    page.locator("#query_value_0").fill("fair")
+    page.get_by_label("json").check()
+    page.locator("#body").fill('{"name": "d8", "faces": [1, 2, 3]}')
+    send(page, "POST", f"{echo.url}/dice")
+    page.locator("#status").get_by_text("200 OK").wait_for()
+
+    (received,) = echo.received
+    assert received["method"] == "POST" and received["path"] == "/dice?die=fair"
+    assert received["headers"]["x-lab-test"] == "hello"
+    assert received["headers"]["content-type"] == "application/json"
+    assert received["headers"]["traceparent"].startswith("00-")  # W3C context propagated
+    assert json.loads(received["body"]) == {"name": "d8", "faces": [1, 2, 3]}
+
+    page.locator("#resend").click()  # from the session's history
+    poll_until(lambda: len(echo.received) == 2, timeout=15, what="the re-sent request")
+    assert echo.received[1]["body"] == received["body"]
+
+
+def test_errors_show_in_the_page_and_are_logged(console, echo, browser_page) -> None:
+    service = console(HTTP_CONSOLE_ALLOWED_HOSTS="127.0.0.1")
+    page = browser_page
+    page.goto(service.base_url)
+    send(page, "GET", "not-a-url")
+    page.locator("#error").get_by_text("Invalid URL 'not-a-url'").wait_for()
+
+    page.get_by_label("json").check()
+    page.locator("#body").fill("{broken")
+    send(page, "POST", f"{echo.url}/x")
+    page.locator("#error").get_by_text("The body is not valid JSON").wait_for()
+
+    send(page, "GET", "http://localhost:1/")
+    page.locator("#error").get_by_text("Refused: localhost is not an allowed host").wait_for()
+
+    port = free_port()
+    page.get_by_label("none").check()
+    send(page, "GET", f"http://127.0.0.1:{port}/")
+    page.locator("#error").get_by_text(f"Connection refused by 127.0.0.1:{port}").wait_for()
+    error = service.wait_for_log(
+        level="ERROR", logger="http_console", url=f"http://127.0.0.1:{port}/"
+    )
+    assert "Connection refused" in error["message"] and error["session_id"]
+    assert echo.received == []  # nothing invalid was sent

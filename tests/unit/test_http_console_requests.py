@@ -1,0 +1,149 @@
+"""http-console's request building, sending and response rendering, case by case."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from http_console.requests import RequestError, RequestSpec, build, render_body, send
+from http_console.settings import ConsoleSettings
+
+
+def test_query_headers_and_json_body_are_built() -> None:
+    prepared = build(
+        RequestSpec(
+            "post",
+            "http://127.0.0.1:8502/dice?x=1",
+            query=[("die", "fair"), ("", "ignored")],
+            headers=[("X-Trace-Me", "yes"), ("", "")],
+            body_mode="json",
+            body='{"name": "d8",\n "faces": [1, 2]}',
+        )
+    )
+    assert prepared.method == "POST"
+    assert str(prepared.url) == "http://127.0.0.1:8502/dice?x=1&die=fair"
+    assert prepared.headers == [("X-Trace-Me", "yes"), ("Content-Type", "application/json")]
+    assert json.loads(prepared.content) == {"name": "d8", "faces": [1, 2]}
+
+
+def test_raw_body_keeps_its_bytes_and_a_given_content_type_wins() -> None:
+    prepared = build(
+        RequestSpec(
+            "PUT",
+            "https://example.test/x",
+            headers=[("content-type", "text/csv")],
+            body_mode="raw",
+            body="a,b\n1,2",
+        )
+    )
+    assert prepared.content == b"a,b\n1,2"
+    assert prepared.headers == [("content-type", "text/csv")]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (RequestSpec("GET", "not a url"), "Invalid URL 'not a url': it needs http:// or https://"),
+        (RequestSpec("GET", "ftp://host/x"), "it needs http:// or https:// and a host"),
+        (RequestSpec("GET", "http://"), "Invalid URL"),
+        (RequestSpec("FETCH", "http://h/"), "Unknown method 'FETCH'"),
+        (
+            RequestSpec("POST", "http://h/", body_mode="json", body='{"a": }'),
+            "The body is not valid JSON: Expecting value at line 1, column 7.",
+        ),
+        (RequestSpec("GET", "http://h/", headers=[("Bad Header", "x")]), "Invalid header name"),
+        (RequestSpec("GET", "http://h/", headers=[("X", "a\r\nInjected: 1")]), "line break"),
+        (RequestSpec("GET", "http://h/", timeout=0), "timeout must be between"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(spec: RequestSpec, message: str) -> None:
+    with pytest.raises(RequestError) as error:
+        build(spec)
+    assert message in str(error.value)
+
+
+def test_the_allow_list_refuses_other_hosts() -> None:
+    allowed = ConsoleSettings(allowed_hosts="127.0.0.1, Dice-Roller").allowed_hosts
+    assert allowed == ["127.0.0.1", "dice-roller"]
+    build(RequestSpec("GET", "http://dice-roller:8000/roll/3d6"), allowed)
+    with pytest.raises(RequestError, match=r"Refused: example\.com is not an allowed host"):
+        build(RequestSpec("GET", "http://example.com/"), allowed)
+
+
+def test_json_is_pretty_printed_text_is_text_binary_is_not_shown() -> None:
+    assert render_body("application/json", b'{"a":[1,2]}', True, 11) == (
+        "json",
+        '{\n  "a": [\n    1,\n    2\n  ]\n}',
+        None,
+    )
+    assert render_body("text/plain; charset=utf-8", "héllo".encode(), True, 6)[:2] == (
+        "text",
+        "héllo",
+    )
+    kind, text, note = render_body("image/png", b"\x89PNG", True, 4)
+    assert (kind, text) == ("binary", "") and "binary body" in note
+    assert render_body("application/json", b"{not json", True, 9)[0] == "text"
+    assert render_body("", b"", True, 0) == ("empty", "", None)
+
+
+def answer(handler) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+
+def sent(handler, url: str = "http://127.0.0.1:9/x", limit: int = 1000):
+    async def go():
+        async with answer(handler) as client:
+            return await send(client, build(RequestSpec("GET", url, timeout=2)), limit)
+
+    return asyncio.run(go())
+
+
+def test_a_body_over_the_limit_is_cut_with_a_note() -> None:
+    view = sent(
+        lambda r: httpx.Response(200, content=b"x" * 5000, headers={"content-type": "text/plain"})
+    )
+    assert view.body == "x" * 1000 and view.body_kind == "text"
+    assert view.note == "Showing the first 1,000 bytes of a larger body."
+    assert (view.status, view.reason) == (200, "OK")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            httpx.ConnectError("[Errno 111] Connection refused"),
+            "Connection refused by 127.0.0.1:9: is the service running?",
+        ),
+        (
+            httpx.ConnectError("[Errno -2] Name or service not known"),
+            "Could not resolve the host '127.0.0.1'.",
+        ),
+        (httpx.ReadTimeout("timed out"), "No answer from 127.0.0.1:9 within 2 s."),
+        (
+            httpx.RemoteProtocolError("peer closed"),
+            "The request to 127.0.0.1:9 failed: peer closed",
+        ),
+    ],
+)
+def test_transport_failures_are_clear_errors(error: Exception, message: str) -> None:
+    def fail(_request):
+        raise error
+
+    with pytest.raises(RequestError) as raised:
+        sent(fail)
+    assert str(raised.value) == message
+
+
+def test_a_refused_connection_for_real() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    async def go():
+        async with httpx.AsyncClient() as client:
+            return await send(client, build(RequestSpec("GET", f"http://127.0.0.1:{port}/")), 100)
+
+    with pytest.raises(RequestError, match="Connection refused"):
+        asyncio.run(go())
