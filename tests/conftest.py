@@ -33,8 +33,9 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def require_tool(name: str, install_hint: str) -> str:
-    path = shutil.which(name)
+def require_tool(name: str, install_hint: str, *other_names: str) -> str:
+    """The path of a command (under any of its names: Debian's and nixpkgs' may differ)."""
+    path = next(filter(None, map(shutil.which, (name, *other_names))), None)
     require(path is not None, f"{name} not found ({install_hint})")
     return path  # type: ignore[return-value]
 
@@ -194,7 +195,8 @@ def own_postgres():
     cluster.remove()
 
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's /usr/bin/chromium, or the one `nix develop` names in $CHROMIUM.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Debian's Chromium, headless, with nothing that reaches for the network on its own.
 CHROMIUM_ARGS = [
     "--headless",

@@ -108,7 +108,9 @@ def stage3(s: Scenario, stage: int = 3) -> None:
         # A database named as in compose, on the session's real PostgreSQL, and its exporter.
         cluster = s.fixture("postgres_cluster")
         die_env["DIE_SERVICE_DATABASE_URL"] = dsn = cluster.create_database("dice")
-        exporter = require_tool("prometheus-postgres-exporter", "apt-get install it")
+        exporter = require_tool(
+            "prometheus-postgres-exporter", "apt-get install it", "postgres_exporter"
+        )
         s.run(
             exporter, project, "postgres-exporter", {"DATA_SOURCE_NAME": f"{dsn}?sslmode=disable"}
         )

@@ -18,8 +18,12 @@ PASSWORD = "lab-test-password"  # a throwaway cluster's, never a deployment's
 
 
 def postgres_bin() -> Path | None:
+    """Debian keeps the server programs off PATH; nix puts them on it."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(found[-1]).parent if found else None
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("pg_ctl")
+    return Path(on_path).parent if on_path else None
 
 
 @dataclass

@@ -1,0 +1,63 @@
+{
+  description = "Observability Lab: metrics, logs and traces with Python services on the Grafana stack";
+
+  # A release branch, pinned by flake.lock; `nix flake update` moves it.
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
+
+  outputs =
+    { self, nixpkgs }:
+    let
+      systems = [
+        "x86_64-linux"
+        "aarch64-linux"
+        "x86_64-darwin"
+        "aarch64-darwin"
+      ];
+      forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+    in
+    {
+      formatter = forAllSystems (pkgs: pkgs.nixfmt-rfc-style);
+
+      devShells = forAllSystems (pkgs: {
+        default = pkgs.mkShell {
+          packages =
+            with pkgs;
+            [
+              python313
+              uv
+              # The docker CLI with its compose v2 plugin; the engine is the host's.
+              docker-client
+              docker-compose
+              # What the tests start for real: PostgreSQL, Prometheus (with promtool),
+              # postgres_exporter; wrk for the benchmarks.
+              postgresql_17
+              prometheus
+              prometheus-postgres-exporter
+              wrk
+              curl
+              git
+            ]
+            # Headless Chromium for the browser tests, and taskset for the benchmarks, on Linux.
+            ++ lib.optionals stdenv.isLinux [
+              chromium
+              util-linux
+            ];
+
+          env = {
+            # uv uses this Python and never downloads one.
+            UV_PYTHON = "${pkgs.python313}/bin/python3.13";
+            UV_PYTHON_DOWNLOADS = "never";
+          }
+          // pkgs.lib.optionalAttrs pkgs.stdenv.isLinux {
+            CHROMIUM = "${pkgs.chromium}/bin/chromium";
+          };
+
+          # The workspace (nox, pytest, ruff come from its dev group), then its virtualenv.
+          shellHook = ''
+            uv sync --locked
+            source .venv/bin/activate
+          '';
+        };
+      });
+    };
+}
