@@ -19,7 +19,7 @@ STACK = ROOT / "compose" / "stack" / "compose.yaml"
 ENV_FILE = ROOT / ".env"
 
 # Each compares its variants side by side in one run; results in benchmarks/README.md.
-BENCHMARKS = ("instrumentation.py", "scraper_throughput.py")
+BENCHMARKS = ("instrumentation.py", "scraper_throughput.py", "load_generators.py")
 STACK_URLS = {
     "Grafana": "http://127.0.0.1:3000",
     "Prometheus": "http://127.0.0.1:9090",
@@ -209,4 +209,4 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
     for script in BENCHMARKS:
-        uv_run(session, "python", f"benchmarks/{script}")
+        uv_run(session, "--group", "bench", "python", f"benchmarks/{script}")
