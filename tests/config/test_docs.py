@@ -63,6 +63,6 @@ def test_every_uv_run_command_in_the_docs_is_an_entry_point_or_a_tool() -> None:
         name
         for doc in docs
         if doc.exists()
-        for name in re.findall(r"uv run (?:--\S+ )*([\w-]+)", doc.read_text())
+        for name in re.findall(r"uv run (?:--group \S+ |--\S+ )*([\w-]+)", doc.read_text())
     }
     assert named - tools <= entry_points(), (named - tools) - entry_points()

@@ -219,3 +219,54 @@ def test_every_request_failing_exits_nonzero(stage1) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().endswith("traffic-gen: every request failed")
     assert "GET /roll/{dice}" in result.stdout
+
+
+def test_the_seeds_environment_variable_names_still_work(stage1) -> None:
+    service = stage1(DICE_ROLLER_RISKY_FAILURE_RATE="0", DICE_ROLLER_RISKY_SLOW_RATE="0")
+    result = traffic_gen(
+        "--target",
+        "stage-1",
+        "--base-url",
+        service.base_url,
+        "--think-time",
+        "0-0",
+        "--json",
+        env={"NUM_USERS": "2", "MAX_REQUESTS_PER_USER": "3"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["requests"] == 6
+
+
+def test_ctrl_c_stops_cleanly_and_still_prints_the_summary(stage1) -> None:
+    import signal
+
+    service = stage1(DICE_ROLLER_RISKY_FAILURE_RATE="0", DICE_ROLLER_RISKY_SLOW_RATE="0")
+    process = subprocess.Popen(
+        [
+            entry_point("traffic-gen"),
+            "--target",
+            "stage-1",
+            "--base-url",
+            service.base_url,
+            "--users",
+            "3",
+            "--think-time",
+            "0.01-0.02",
+            "--duration",
+            "600",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        poll_until(lambda: len(service.log_lines()) > 20, timeout=30, what="traffic to flow")
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads(stdout)
+    assert summary["requests"] > 0 and summary["errors"] == 0

@@ -4,7 +4,7 @@ import logging
 from dataclasses import replace
 
 import httpx
-from lab_telemetry import Telemetry, log_usage
+from lab_telemetry import Telemetry, explore_url, log_usage
 from opentelemetry import trace
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
@@ -18,7 +18,6 @@ from http_console.requests import (
     send,
 )
 from http_console.settings import ConsoleSettings
-from http_console.trace_links import explore_url
 
 logger = logging.getLogger("http_console")
 MAX_ROWS = 20

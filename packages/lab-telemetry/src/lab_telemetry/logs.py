@@ -8,11 +8,13 @@ from typing import Any
 
 from opentelemetry import trace
 
-# Attributes every LogRecord has; anything else on a record came from `extra=` and is kept.
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is kept
+# (but uvicorn's color_message, the message again with terminal colour codes).
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
     "taskName",
+    "color_message",
 }
 _HANDLER_NAME = "lab-telemetry-json"
 USAGE_LOGGER = "usage"

@@ -1,9 +1,7 @@
 """The frontend's logic, kept out of the Streamlit page so it can be tested on its own."""
 
-import json
 import logging
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import httpx
 from lab_telemetry import Telemetry, log_usage, setup_telemetry
@@ -92,23 +90,3 @@ def _detail(response: httpx.Response) -> str:
         return str(response.json()["detail"])
     except (ValueError, KeyError, TypeError):
         return response.text[:200] or response.reason_phrase
-
-
-def explore_url(grafana_url: str, trace_id: str) -> str:
-    """A Grafana Explore link that opens the trace in the Tempo datasource."""
-    pane = {
-        "trace": {
-            "datasource": "tempo",
-            "queries": [
-                {
-                    "refId": "A",
-                    "datasource": {"type": "tempo", "uid": "tempo"},
-                    "queryType": "traceql",
-                    "query": trace_id,
-                }
-            ],
-            "range": {"from": "now-1h", "to": "now"},
-        }
-    }
-    panes = quote(json.dumps(pane, separators=(",", ":")))
-    return f"{grafana_url.rstrip('/')}/explore?schemaVersion=1&orgId=1&panes={panes}"

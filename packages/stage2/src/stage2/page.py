@@ -1,8 +1,9 @@
 """The Streamlit page: pick a die, roll it, see the result, the history and the trace."""
 
 import streamlit as st
+from lab_telemetry import explore_url
 
-from stage2.frontend_runtime import DICE, Runtime, explore_url, roll, start_runtime
+from stage2.frontend_runtime import DICE, Runtime, roll, start_runtime
 from stage2.settings import FrontendSettings
 
 

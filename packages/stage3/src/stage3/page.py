@@ -1,11 +1,11 @@
 """The Streamlit page: pick a die, roll it, see the result, the history and the trace."""
 
 import streamlit as st
+from lab_telemetry import explore_url
 
 from stage3.frontend_runtime import (
     DiceUnavailable,
     Runtime,
-    explore_url,
     list_dice,
     roll,
     start_runtime,

@@ -1,13 +1,13 @@
 """The Streamlit page: pick a die, roll it, see the result, the history and the trace."""
 
 import streamlit as st
+from lab_telemetry import explore_url
 
 from stage5.frontend_runtime import (
     AddDieError,
     DiceUnavailable,
     Runtime,
     add_die,
-    explore_url,
     list_dice,
     roll,
     start_runtime,
