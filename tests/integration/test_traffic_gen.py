@@ -270,3 +270,49 @@ def test_ctrl_c_stops_cleanly_and_still_prints_the_summary(stage1) -> None:
     assert "Traceback" not in stderr
     summary = json.loads(stdout)
     assert summary["requests"] > 0 and summary["errors"] == 0
+
+
+def test_in_a_terminal_it_shows_live_progress_then_the_table(stage1) -> None:
+    import os
+    import pty
+    import re
+
+    service = stage1(DICE_ROLLER_RISKY_FAILURE_RATE="0", DICE_ROLLER_RISKY_SLOW_RATE="0")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [
+            entry_point("traffic-gen"),
+            "--target",
+            "stage-1",
+            "--base-url",
+            service.base_url,
+            "--users",
+            "2",
+            "--think-time",
+            "0.01-0.02",
+            "--duration",
+            "2.5",
+        ],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={"PATH": "/usr/bin:/bin", "TERM": "xterm"},
+    )
+    os.close(terminal)
+    output = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        process.wait(timeout=30)
+        os.close(controller)
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", output.decode(errors="replace"))
+    assert process.returncode == 0
+    assert re.search(r"requests\s+\d+\s+errors\s+0\s+rate\s+[\d.]+/s", text), text[-500:]
+    assert "GET /roll" in text and "p95 ms" in text

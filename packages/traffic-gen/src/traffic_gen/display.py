@@ -17,17 +17,21 @@ class Progress:
     def __init__(self, run: Run, console: Console) -> None:
         self.run = run
         self.last = (time.perf_counter(), 0)
-        self.live = Live(self._line(), console=console, refresh_per_second=2, transient=True)
-        self.live.get_renderable = self._line  # type: ignore[method-assign]
+        self.rate = 0.0
+        self.live = Live(
+            console=console, refresh_per_second=2, transient=True, get_renderable=self._line
+        )
 
     def _line(self) -> Text:
+        # rich asks for the line more often than it redraws: the rate moves once a second.
         now, requests = time.perf_counter(), self.run.stats.requests
         then, before = self.last
-        rate = (requests - before) / (now - then) if now > then else 0.0
-        self.last = (now, requests)
+        if now - then >= 1.0:
+            self.rate = (requests - before) / (now - then)
+            self.last = (now, requests)
         return Text(
             f"{self.run.elapsed:6.1f}s  requests {requests:>8}  "
-            f"errors {self.run.stats.errors:>6}  rate {rate:8.1f}/s"
+            f"errors {self.run.stats.errors:>6}  rate {self.rate:8.1f}/s"
         )
 
     def __enter__(self) -> "Progress":
