@@ -4,6 +4,7 @@
 (python=False); the project's one environment is the uv workspace (`uv sync`).
 """
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -60,12 +61,20 @@ def uv_run(session: nox.Session, *args: str) -> None:
 
 
 def require_docker(session: nox.Session) -> None:
-    """Stop with one line when no Docker engine answers, instead of a compose traceback."""
+    """Stop with one line when no Docker engine answers, instead of a compose traceback.
+
+    LAB_DOCKER_WAIT_SECONDS gives an engine that is still starting (a devcontainer's
+    docker-in-docker) that long to answer.
+    """
+    import time
+
     if shutil.which("docker") is None:
         session.error("docker is not installed: install Docker with compose v2, then retry")
-    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
-    if probe.returncode != 0:
-        session.error("no Docker engine answers `docker info`: start Docker, then retry")
+    deadline = time.monotonic() + float(os.environ.get("LAB_DOCKER_WAIT_SECONDS", "0"))
+    while subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode != 0:
+        if time.monotonic() >= deadline:
+            session.error("no Docker engine answers `docker info`: start Docker, then retry")
+        time.sleep(2)
 
 
 def docker_socket_gid() -> str:
