@@ -85,3 +85,27 @@ def test_signals_reach_every_backend(lab) -> None:
         timeout=180,
         what="span metrics from Tempo in Prometheus",
     )
+
+    # The usage-scraper polls every 60 s, 30 s behind now: the roll events reach usage_stats.
+    def usage_events_stored() -> int:
+        import asyncio
+
+        import asyncpg
+
+        env = dict(
+            line.split("=", 1) for line in (REPO / ".env").read_text().splitlines() if "=" in line
+        )
+        dsn = f"postgresql://lab:{env['POSTGRES_PASSWORD']}@127.0.0.1:5433/usage_stats"
+
+        async def count() -> int:
+            connection = await asyncpg.connect(dsn)
+            try:
+                return await connection.fetchval(
+                    "SELECT count(*) FROM usage_events WHERE service = 'dice-roller'"
+                )
+            finally:
+                await connection.close()
+
+        return asyncio.run(count())
+
+    poll_until(usage_events_stored, timeout=240, interval=5, what="usage events in PostgreSQL")

@@ -98,7 +98,8 @@ class Scraper:
 
     async def run_forever(self) -> None:
         """Poll every interval; on a failure, retry with backoff. Never exits on a fault."""
-        backoff = 1.0
+        first_backoff = min(1.0, self.settings.max_backoff_seconds)
+        backoff = first_backoff
         while True:
             try:
                 stored = await self.poll_once()
@@ -114,7 +115,7 @@ class Scraper:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.settings.max_backoff_seconds)
                 continue
-            backoff = 1.0
+            backoff = first_backoff
             if stored:
                 logger.info("stored %d usage events", stored, extra={"stored": stored})
             await asyncio.sleep(self.settings.poll_interval_seconds)
