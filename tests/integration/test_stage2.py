@@ -64,7 +64,7 @@ def test_browser_click_gives_one_trace_across_frontend_and_dice_roller(
     start_service, dice_roller, otlp_receiver: OtlpReceiver, browser_page
 ) -> None:
     port = free_port()
-    start_service(
+    frontend = start_service(
         "stage2-frontend",
         {
             "FRONTEND_PORT": str(port),
@@ -93,6 +93,11 @@ def test_browser_click_gives_one_trace_across_frontend_and_dice_roller(
     assert click.parent_span_id == ""  # the click starts the trace
     assert server.parent_span_id == client.span_id  # W3C context crossed over httpx
     assert client.kind == 3  # SPAN_KIND_CLIENT
+    # Both services' log lines carry the trace id of the span they were written in.
+    usage = frontend.wait_for_log(event="roll")
+    assert (usage["trace_id"], usage["span_id"]) == (trace_id, click.span_id)
+    access = dice_roller.wait_for_log(logger="uvicorn.access", path="/roll?die=fair")
+    assert (access["trace_id"], access["span_id"]) == (trace_id, server.span_id)
 
 
 def test_the_page_file_is_what_the_entry_point_serves() -> None:
