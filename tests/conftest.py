@@ -53,6 +53,18 @@ def entry_point(name: str) -> str:
     return str(path)
 
 
+def run_entry_point(name: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run a console script to completion with only `env` (and a PATH), as a user would."""
+    return subprocess.run(
+        [entry_point(name)],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 @dataclass
 class Service:
     name: str
@@ -164,9 +176,7 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
         yield receiver
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster():
-    """One real PostgreSQL for the session; tests take a fresh database each (`database`)."""
+def _throwaway_postgres():
     from tests.support.postgres import create_cluster, postgres_bin
 
     bin_dir = postgres_bin()
@@ -174,6 +184,12 @@ def postgres_cluster():
     cluster = create_cluster(bin_dir, free_port())
     yield cluster
     cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One real PostgreSQL for the session; tests take a fresh database each (`database`)."""
+    yield from _throwaway_postgres()
 
 
 @pytest.fixture
@@ -186,13 +202,7 @@ def database(postgres_cluster, request) -> str:
 @pytest.fixture
 def own_postgres():
     """A cluster of the test's own, for tests that stop and restart the database."""
-    from tests.support.postgres import create_cluster, postgres_bin
-
-    bin_dir = postgres_bin()
-    require(bin_dir is not None, "PostgreSQL not found (apt-get install postgresql)")
-    cluster = create_cluster(bin_dir, free_port())
-    yield cluster
-    cluster.remove()
+    yield from _throwaway_postgres()
 
 
 # Debian's /usr/bin/chromium, or the one `nix develop` names in $CHROMIUM.

@@ -5,7 +5,7 @@ import json
 import httpx
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port
+from tests.conftest import free_port, run_entry_point
 
 
 def test_rolls_3d6_and_prints_no_exporter_errors_without_an_endpoint(start_service) -> None:
@@ -61,17 +61,8 @@ def test_spans_reach_an_otlp_receiver_with_the_service_name(
 
 
 def test_a_bad_setting_is_one_line_and_a_nonzero_exit(tmp_path) -> None:
-    import subprocess
 
-    from tests.conftest import entry_point
-
-    result = subprocess.run(
-        [entry_point("dice-roller")],
-        env={"DICE_ROLLER_PORT": "not-a-port", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_entry_point("dice-roller", {"DICE_ROLLER_PORT": "not-a-port"})
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "dice-roller: invalid setting DICE_ROLLER_PORT: Input should be a valid integer, "

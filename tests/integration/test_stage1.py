@@ -4,7 +4,7 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port
+from tests.conftest import free_port, run_entry_point
 
 
 @pytest.fixture
@@ -85,17 +85,8 @@ def test_metrics_count_rolls_by_die_and_value_and_failures_by_die(start_stage1) 
 
 
 def test_bad_settings_are_one_line_and_exit_2(tmp_path) -> None:
-    import subprocess
 
-    from tests.conftest import entry_point
-
-    result = subprocess.run(
-        [entry_point("stage1-dice-roller")],
-        env={"DICE_ROLLER_RISKY_FAILURE_RATE": "2", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_entry_point("stage1-dice-roller", {"DICE_ROLLER_RISKY_FAILURE_RATE": "2"})
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "stage1-dice-roller: invalid setting DICE_ROLLER_RISKY_FAILURE_RATE: "

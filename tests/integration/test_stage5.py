@@ -6,7 +6,7 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port
+from tests.conftest import free_port, run_entry_point
 
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 NEW_DIE = {"name": "d8", "faces": [1, 2, 3, 4, 5, 6, 7, 8], "failure_rate": 0.0}
@@ -140,15 +140,7 @@ def test_starting_while_the_database_is_down_works_once_it_is_up(
 
 
 def test_a_missing_database_url_is_one_line() -> None:
-    from tests.conftest import entry_point
-
-    result = subprocess.run(
-        [entry_point("stage5-die-service")],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_entry_point("stage5-die-service", {})
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "stage5-die-service: invalid setting DIE_SERVICE_DATABASE_URL: Field required"

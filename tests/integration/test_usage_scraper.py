@@ -3,7 +3,6 @@
 import asyncio
 import json
 import re
-import subprocess
 import time
 
 import httpx
@@ -15,7 +14,7 @@ from usage_scraper.scraper import Scraper, ScraperMetrics
 from usage_scraper.settings import ScraperSettings
 from usage_scraper.store import Store
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_entry_point
 from tests.support.fake_loki import FakeLoki
 
 NOW = 1_800_000_000 * 10**9  # a fixed "now": the window ends at NOW minus the safety lag
@@ -267,15 +266,7 @@ def test_the_stack_init_script_and_the_scraper_agree_on_the_schema() -> None:
 
 
 def test_a_missing_database_url_is_one_line() -> None:
-    from tests.conftest import entry_point
-
-    result = subprocess.run(
-        [entry_point("usage-scraper")],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_entry_point("usage-scraper", {})
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "usage-scraper: invalid setting DATABASE_URL: Field required"
