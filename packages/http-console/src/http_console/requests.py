@@ -9,7 +9,7 @@ import re
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -60,7 +60,6 @@ class ResponseView:
     body_kind: str
     note: str | None = None
     size: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 def build(spec: RequestSpec, allowed_hosts: Sequence[str] = ()) -> Prepared:
