@@ -3,7 +3,8 @@
 import json
 import logging
 import threading
-from datetime import UTC, datetime
+from json.encoder import encode_basestring
+from time import gmtime, strftime
 from typing import Any
 
 from opentelemetry import trace
@@ -18,39 +19,66 @@ _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))
 }
 _HANDLER_NAME = "lab-telemetry-json"
 USAGE_LOGGER = "usage"
+_usage_logger = logging.getLogger(USAGE_LOGGER)
 
 
-def _rfc3339(created: float) -> str:
-    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+# A JSON string literal, from the C encoder; non-ASCII is kept as is (the stream is UTF-8).
+_quote = encode_basestring
+_encoder = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
+# Keys the formatter writes itself; a record field of the same name takes the slow path.
+_FIXED_KEYS = frozenset(
+    {"timestamp", "level", "logger", "message", "service", "trace_id", "span_id"}
+)
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: timestamp, level, logger, message, service, trace context."""
+    """One JSON object per line: timestamp, level, logger, message, service, trace context.
+
+    Then uvicorn's access fields, the record's extra fields and any exception. Built as a string
+    around one encoder call for the variable part: formatting was the largest cost of a log line
+    in the benchmark (benchmarks/README.md).
+    """
 
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        self._service_field = ',"service":' + _quote(service)
+        self._second: tuple[int, str] = (-1, "")
+
+    def timestamp(self, created: float) -> str:
+        """RFC 3339, UTC, milliseconds; the part up to the second is computed once a second."""
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = self._second = (second, strftime("%Y-%m-%dT%H:%M:%S", gmtime(second)))
+        return f"{cached[1]}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "timestamp": _rfc3339(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "service": self.service,
-        }
+        rest = {key: value for key, value in record.__dict__.items() if key not in _RECORD_FIELDS}
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            rest = {**_access_fields(record.args), **rest}
+        if record.exc_info:
+            rest["exception"] = self.formatException(record.exc_info)
+        line = (
+            '{"timestamp":"'
+            + self.timestamp(record.created)
+            + '","level":'
+            + _quote(record.levelname)
+            + ',"logger":'
+            + _quote(record.name)
+            + ',"message":'
+            + _quote(record.getMessage())
+            + self._service_field
+        )
         context = trace.get_current_span().get_span_context()
         if context.is_valid:
-            entry["trace_id"] = trace.format_trace_id(context.trace_id)
-            entry["span_id"] = trace.format_span_id(context.span_id)
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
-            entry.update(_access_fields(record.args))
-        for key, value in record.__dict__.items():
-            if key not in _RECORD_FIELDS:
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            line += f',"trace_id":"{context.trace_id:032x}","span_id":"{context.span_id:016x}"'
+        if not rest:
+            return line + "}"
+        if _FIXED_KEYS.isdisjoint(rest):
+            return line + "," + _encoder.encode(rest)[1:]
+        # A field named like one of ours replaces it: rare, so the plain way.
+        return _encoder.encode({**json.loads(line + "}"), **rest})
 
 
 def _access_fields(args: tuple[Any, ...]) -> dict[str, Any]:
@@ -135,6 +163,4 @@ def configure_logging(service: str, level: str = "INFO", fd: int = 1) -> None:
 
 def log_usage(event: str, **attributes: Any) -> None:
     """Write a usage event: a log line with "usage": true that Alloy turns into a Loki label."""
-    logging.getLogger(USAGE_LOGGER).info(
-        event, extra={"usage": True, "event": event, "attributes": attributes}
-    )
+    _usage_logger.info(event, extra={"usage": True, "event": event, "attributes": attributes})

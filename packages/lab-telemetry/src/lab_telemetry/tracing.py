@@ -1,11 +1,11 @@
 """OpenTelemetry tracing: resource from the environment, OTLP/HTTP export only when configured."""
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
+from lab_telemetry.otlp import FastOTLPSpanExporter
 from lab_telemetry.settings import TelemetrySettings
 
 
@@ -25,7 +25,7 @@ def build_tracer_provider(
         provider.add_span_processor(span_processor)
     elif settings.export_enabled:
         # The exporter reads the endpoint, headers and timeout from the OTEL_* variables itself.
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        provider.add_span_processor(BatchSpanProcessor(FastOTLPSpanExporter()))
     return provider
 
 
