@@ -1,5 +1,6 @@
 """The dice-roller API: GET /roll/{dice}."""
 
+import functools
 import random
 from collections.abc import Callable
 
@@ -31,10 +32,16 @@ def _telemetry_recorder(app: FastAPI) -> Callable[[Roll], None]:
         "dice_thrown_total", "Individual dice thrown, by number of sides.", ("sides",)
     )
 
+    # Both counters' children for a number of sides, kept: labels() validates and locks on every
+    # call, and sides is bounded (2-1000).
+    @functools.cache
+    def counters(sides: int):
+        return rolls.labels(str(sides)), dice.labels(str(sides))
+
     def record(result: Roll) -> None:
-        sides = str(result.expression.sides)
-        rolls.labels(sides).inc()
-        dice.labels(sides).inc(result.expression.count)
+        rolled, thrown = counters(result.expression.sides)
+        rolled.inc()
+        thrown.inc(result.expression.count)
         log_usage(
             "roll",
             expression=str(result.expression),

@@ -88,10 +88,11 @@ class TelemetryMiddleware:
         finally:
             route = scope.get("route")
             handler = getattr(route, "path", None) or "none"
+            attributes: dict[str, str | int] = {"http.response.status_code": status}
             if route is not None:
                 span.update_name(f"{method} {handler}")
-                span.set_attribute("http.route", handler)
-            span.set_attribute("http.response.status_code", status)
+                attributes["http.route"] = handler
+            span.set_attributes(attributes)
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
             self.http_metrics.observe(method, handler, status, perf_counter() - start)
