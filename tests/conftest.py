@@ -160,6 +160,18 @@ def _close_json_log_handler() -> Iterator[None]:
             handler.close()
 
 
+@pytest.fixture(autouse=True)
+def _uninstrument_httpx() -> Iterator[None]:
+    """Undo the httpx instrumentation an in-process app installs, so that a later test's own
+    httpx requests carry the headers it sets (not a client span's traceparent)."""
+    yield
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+
+
 @pytest.fixture
 def fake_loki():
     """A stand-in for Loki's query_range API (Loki cannot run here): tests/support/fake_loki.py"""
