@@ -1,8 +1,10 @@
 """The dice-roller as a user runs it: `dice-roller`, a real process on a free loopback port."""
 
 import json
+import signal
 
 import httpx
+import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
 from tests.conftest import free_port, run_entry_point
@@ -58,6 +60,30 @@ def test_spans_reach_an_otlp_receiver_with_the_service_name(
     assert span.trace_id == "0af7651916cd43dd8448eb211c80319c"  # W3C context was continued
     assert span.parent_span_id == "b7ad6b7169203331"
     assert span.attributes["http.response.status_code"] == 200
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_stopping_exports_the_queued_spans_and_flushes_the_log(
+    start_service, otlp_receiver: OtlpReceiver, stop: signal.Signals, status: int
+) -> None:
+    # `docker stop` sends SIGTERM; nothing may be exported on a timer before it arrives.
+    port = free_port()
+    env = {
+        "DICE_ROLLER_PORT": str(port),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",
+    }
+    service = start_service("dice-roller", env, port)
+    for _ in range(3):
+        httpx.get(f"{service.base_url}/roll/1d6", timeout=5).raise_for_status()
+    assert otlp_receiver.find(service="dice-roller") == []
+
+    service.process.send_signal(stop)
+    assert service.process.wait(timeout=30) == status
+    assert len(otlp_receiver.find(service="dice-roller")) == 3
+    rolls = [line for line in service.log_lines() if line.get("event") == "roll"]
+    assert len(rolls) == 3
+    assert "Traceback" not in service.stderr()
 
 
 def test_a_bad_setting_is_one_line_and_a_nonzero_exit(tmp_path) -> None:

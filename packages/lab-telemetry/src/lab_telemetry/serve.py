@@ -1,6 +1,8 @@
 """What every app's entry point does: read its settings, serve with uvicorn, flush on exit."""
 
+import signal
 import sys
+from types import FrameType
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -25,12 +27,25 @@ def load_settings(settings_class: type[S], program: str) -> S:
         sys.exit(2)
 
 
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(app: Starlette, host: str, port: int) -> None:
-    """Run `app` with uvicorn until Ctrl-C or SIGTERM, then export the spans still queued."""
+    """Run `app` with uvicorn until Ctrl-C or SIGTERM, then export the spans still queued.
+
+    uvicorn shuts down gracefully on either signal and then raises it again. SIGTERM's default
+    action would kill the process there, losing the queued spans and buffered log lines of every
+    `docker stop`; these handlers make both signals a normal exit (status 143 or 130) instead.
+    """
     import uvicorn
 
-    # log_config=None leaves logging to lab-telemetry, so uvicorn's lines are JSON too.
-    uvicorn.run(app, host=host, port=port, log_config=None)
-    telemetry = getattr(app.state, "telemetry", None)
-    if telemetry is not None:
-        telemetry.shutdown()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
+    try:
+        # log_config=None leaves logging to lab-telemetry, so uvicorn's lines are JSON too.
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    finally:
+        telemetry = getattr(app.state, "telemetry", None)
+        if telemetry is not None:
+            telemetry.shutdown()
