@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -37,7 +38,15 @@ def answers(url: str) -> bool:
         return False
 
 
-def wrk(url: str, seconds: int) -> float:
+@dataclass
+class Round:
+    rate: float  # requests per second
+    cpu_us: float  # server CPU time per request, all its threads
+    busy: float  # server CPU time / wall time: below 1.0 the server was not the bottleneck
+
+
+def wrk(url: str, seconds: int) -> tuple[int, float]:
+    """The number of requests served and the rate."""
     out = subprocess.run(
         ["taskset", "-c", "0", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", url],
         capture_output=True,
@@ -47,21 +56,31 @@ def wrk(url: str, seconds: int) -> float:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{errors.group(1)} failed responses from {url}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return requests, float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def measure(variant: str, env: dict[str, str], seconds: int, log: Path) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system time of a process, all threads (proc(5): fields 14 and 15 of stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    variant: str, command: list[str], env: dict[str, str], seconds: int, log: Path
+) -> Round:
     port = free_port()
     env = {**os.environ, "DICE_ROLLER_PORT": str(port), **env}
     with log.open("ab") as out:
-        server = subprocess.Popen(
-            ["taskset", "-c", "1", shutil.which("dice-roller")], env=env, stdout=out, stderr=out
-        )
+        server = subprocess.Popen(["taskset", "-c", "1", *command], env=env, stdout=out, stderr=out)
     try:
         base = f"http://127.0.0.1:{port}"
         poll_until(lambda: answers(base + URL_PATH), timeout=30, what=f"{variant} to start")
         wrk(base + URL_PATH, 1)  # warm-up
-        return wrk(base + URL_PATH, seconds)
+        cpu_before = cpu_seconds(server.pid)
+        requests, rate = wrk(base + URL_PATH, seconds)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        return Round(rate, cpu / requests * 1e6, cpu / (requests / rate))
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -82,34 +101,47 @@ def main() -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
             "OTEL_TRACES_SAMPLER": "always_on",
         }
-        # The last two take one part away each, to show where the cost is.
+        dice_roller = [shutil.which("dice-roller")]
+        defaults = [sys.executable, str(Path(__file__).with_name("uvicorn_defaults.py"))]
+        # bare-uvicorn is the second baseline (uvicorn's own text access log, flushed per line);
+        # the last two take one part away each, to show where the cost is.
         variants = {
-            "bare": {"DICE_ROLLER_TELEMETRY": "false"},
-            "instrumented": instrumented,
-            "no-logs": {**instrumented, "LOG_LEVEL": "WARNING"},
-            "no-export": {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": ""},
+            "bare": (dice_roller, {"DICE_ROLLER_TELEMETRY": "false"}),
+            "bare-uvicorn": (defaults, {}),
+            "instrumented": (dice_roller, {**instrumented, "OTEL_SERVICE_NAME": "instrumented"}),
+            "no-logs": (dice_roller, {**instrumented, "LOG_LEVEL": "WARNING"}),
+            "no-export": (dice_roller, {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": ""}),
         }
-        results: dict[str, list[float]] = {name: [] for name in variants}
+        results: dict[str, list[Round]] = {name: [] for name in variants}
         for _ in range(args.rounds):
-            for name, env in variants.items():
-                results[name].append(measure(name, env, args.seconds, Path(tmp) / f"{name}.log"))
-        spans = len(receiver.find(service="dice-roller"))
+            for name, (command, env) in variants.items():
+                log = Path(tmp) / f"{name}.log"
+                results[name].append(measure(name, command, env, args.seconds, log))
+        spans = len(receiver.find(service="instrumented"))
+        # Every request the instrumented variant served has an access line; each should have
+        # reached the receiver as a span (a full export queue drops spans).
+        with (Path(tmp) / "instrumented.log").open() as log:
+            served = sum(1 for line in log if '"logger":"uvicorn.access"' in line)
 
-    bare = statistics.median(results["bare"])
+    def median(name: str, field: str) -> float:
+        return statistics.median(getattr(r, field) for r in results[name])
+
     print(f"wrk -t1 -c{CONNECTIONS} -d{args.seconds}s {URL_PATH}, {args.rounds} rounds, median")
-    for name, values in results.items():
+    print("  variant          req/s  CPU us/req  server busy  req/s by round")
+    for name, rounds in results.items():
         print(
-            f"  {name:13} {statistics.median(values):8.0f} req/s  rounds: "
-            + ", ".join(f"{v:.0f}" for v in values)
+            f"  {name:13} {median(name, 'rate'):8.0f} {median(name, 'cpu_us'):11.0f}"
+            f" {median(name, 'busy'):11.0%}  " + ", ".join(f"{r.rate:.0f}" for r in rounds)
         )
-    for name, values in results.items():
-        if name != "bare":
-            rate = statistics.median(values)
-            print(
-                f"  {name}/bare: {rate / bare:.2f}, "
-                f"added per request: {1e6 / rate - 1e6 / bare:.0f} us"
-            )
-    print(f"  spans received: {spans}")
+    for baseline in ("bare", "bare-uvicorn"):
+        for name in results:
+            if name.startswith("bare"):
+                continue
+            rate = median(name, "rate") / median(baseline, "rate")
+            cpu = median(baseline, "cpu_us") / median(name, "cpu_us")
+            added = median(name, "cpu_us") - median(baseline, "cpu_us")
+            print(f"  {name}/{baseline}: {rate:.2f} by req/s, {cpu:.2f} by CPU, +{added:.0f} us")
+    print(f"  spans received: {spans} of {served} requests served by instrumented")
 
 
 if __name__ == "__main__":
