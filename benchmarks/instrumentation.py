@@ -3,7 +3,7 @@
 The server runs on one core (taskset), wrk and the OTLP receiver on the other. Variants are
 interleaved round by round so a change in machine load hits both alike; the median round counts.
 
-    uv run python benchmarks/instrumentation.py [--seconds 5] [--rounds 3]
+    uv run python benchmarks/instrumentation.py [--seconds 5] [--rounds 5]
 """
 
 import argparse
@@ -89,7 +89,7 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     for tool in ("wrk", "taskset", "dice-roller"):
         if shutil.which(tool) is None:
@@ -104,13 +104,18 @@ def main() -> None:
         dice_roller = [shutil.which("dice-roller")]
         defaults = [sys.executable, str(Path(__file__).with_name("uvicorn_defaults.py"))]
         # bare-uvicorn is the second baseline (uvicorn's own text access log, flushed per line);
-        # the last two take one part away each, to show where the cost is.
+        # the last three take parts away, to show where the cost is: span-metrics is what is
+        # left with neither log lines nor export.
         variants = {
             "bare": (dice_roller, {"DICE_ROLLER_TELEMETRY": "false"}),
             "bare-uvicorn": (defaults, {}),
             "instrumented": (dice_roller, {**instrumented, "OTEL_SERVICE_NAME": "instrumented"}),
             "no-logs": (dice_roller, {**instrumented, "LOG_LEVEL": "WARNING"}),
             "no-export": (dice_roller, {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": ""}),
+            "span-metrics": (
+                dice_roller,
+                {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING"},
+            ),
         }
         results: dict[str, list[Round]] = {name: [] for name in variants}
         for _ in range(args.rounds):
