@@ -66,7 +66,7 @@ def test_spans_reach_an_otlp_receiver_with_the_service_name(
 def test_stopping_exports_the_queued_spans_and_flushes_the_log(
     start_service, otlp_receiver: OtlpReceiver, stop: signal.Signals, status: int
 ) -> None:
-    # `docker stop` sends SIGTERM; nothing may be exported on a timer before it arrives.
+    # kill and systemd send SIGTERM; nothing may be exported on a timer before it arrives.
     port = free_port()
     env = {
         "DICE_ROLLER_PORT": str(port),

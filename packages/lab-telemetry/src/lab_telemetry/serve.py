@@ -35,8 +35,9 @@ def serve(app: Starlette, host: str, port: int) -> None:
     """Run `app` with uvicorn until Ctrl-C or SIGTERM, then export the spans still queued.
 
     uvicorn shuts down gracefully on either signal and then raises it again. SIGTERM's default
-    action would kill the process there, losing the queued spans and buffered log lines of every
-    `docker stop`; these handlers make both signals a normal exit (status 143 or 130) instead.
+    action would kill the process there (unless it is a container's PID 1), losing the queued
+    spans and buffered log lines; Ctrl-C would end in a traceback. These handlers make both a
+    normal exit (status 143 or 130) wherever the process runs.
     """
     import uvicorn
 
