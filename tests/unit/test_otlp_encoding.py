@@ -84,9 +84,18 @@ def test_bytes_equal_the_official_encoders(finished) -> None:
 def test_values_equal_as_numbers_but_not_in_type_are_kept_apart(finished) -> None:
     provider, exporter = finished
     tracer = provider.get_tracer("lab")
-    for value in (True, 1, 1.0):
+    for value in (True, 1, 1.0, 0.0, -0.0, float("nan")):
         with tracer.start_as_current_span("s", attributes={"v": value}):
             pass
+    spans = exporter.get_finished_spans()
+    assert encode_spans(spans) == official(spans).SerializeToString()
+
+
+def test_a_pair_in_the_resource_a_span_and_an_event_is_encoded_for_each(finished) -> None:
+    # The same key and value under three different field numbers.
+    provider, exporter = finished
+    with provider.get_tracer("lab").start_as_current_span("s", attributes={"count": 3}) as span:
+        span.add_event("e", {"count": 3})
     spans = exporter.get_finished_spans()
     assert encode_spans(spans) == official(spans).SerializeToString()
 

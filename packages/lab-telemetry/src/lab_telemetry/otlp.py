@@ -26,7 +26,8 @@ _INT64_MASK = (1 << 64) - 1
 _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
 _PAIR_CACHE_LIMIT = 4096
-_pair_cache: dict[tuple[str, type, Any], bytes] = {}
+_CACHEABLE = frozenset({str, int, bool})
+_pair_cache: dict[tuple[bytes, str, type, Any] | None, bytes] = {}
 
 
 def _varint(value: int) -> bytes:
@@ -77,19 +78,18 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
     """One `tag` field per attribute; an attribute that cannot be encoded is logged and skipped."""
     fields = []
     for key, value in (attributes or {}).items():
-        # The type is part of the key: True == 1 == 1.0 but each encodes differently.
-        cache_key = (key, type(value), value)
-        try:
-            encoded = _pair_cache.get(cache_key)
-        except TypeError:  # unhashable (a list)
-            cache_key, encoded = None, None
+        # Only str, int and bool values are cached (a float's -0.0 == 0.0 and NaN != NaN), and
+        # the type is part of the key: True == 1, but they encode differently.
+        cacheable = type(value) in _CACHEABLE
+        cache_key = (tag, key, type(value), value) if cacheable else None
+        encoded = _pair_cache.get(cache_key) if cacheable else None
         if encoded is None:
             try:
                 encoded = _field(tag, _pair(key, value))
             except Exception:
                 logger.exception("Failed to encode attribute %s", key)
                 continue
-            if cache_key is not None and isinstance(value, str | int | float | bool):
+            if cacheable:
                 if len(_pair_cache) >= _PAIR_CACHE_LIMIT:
                     _pair_cache.clear()
                 _pair_cache[cache_key] = encoded
