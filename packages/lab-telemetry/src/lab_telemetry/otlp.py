@@ -27,7 +27,7 @@ _HAS_IS_REMOTE = 0x100
 _IS_REMOTE = 0x200
 _PAIR_CACHE_LIMIT = 4096
 _CACHEABLE = frozenset({str, int, bool})
-_pair_cache: dict[tuple[bytes, str, type, Any] | None, bytes] = {}
+_pair_cache: dict[tuple[bytes, str, type, Any], bytes] = {}
 
 
 def _varint(value: int) -> bytes:
@@ -80,8 +80,8 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> list[bytes]
     for key, value in (attributes or {}).items():
         # Only str, int and bool values are cached (a float's -0.0 == 0.0 and NaN != NaN), and
         # the type is part of the key: True == 1, but they encode differently.
+        cache_key = (tag, key, type(value), value)
         cacheable = type(value) in _CACHEABLE
-        cache_key = (tag, key, type(value), value) if cacheable else None
         encoded = _pair_cache.get(cache_key) if cacheable else None
         if encoded is None:
             try:
