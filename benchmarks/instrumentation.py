@@ -103,9 +103,11 @@ def main() -> None:
         }
         dice_roller = [shutil.which("dice-roller")]
         defaults = [sys.executable, str(Path(__file__).with_name("uvicorn_defaults.py"))]
+        sdk_span_only = [sys.executable, str(Path(__file__).with_name("sdk_span_only.py"))]
         # bare-uvicorn is the second baseline (uvicorn's own text access log, flushed per line);
-        # the last three take parts away, to show where the cost is: span-metrics is what is
-        # left with neither log lines nor export.
+        # the next three take parts away, to show where the cost is: span-metrics is what is
+        # left with neither log lines nor export. sdk-span is the floor: the bare app plus the
+        # SDK span alone, dropped when it ends.
         variants = {
             "bare": (dice_roller, {"DICE_ROLLER_TELEMETRY": "false"}),
             "bare-uvicorn": (defaults, {}),
@@ -116,6 +118,7 @@ def main() -> None:
                 dice_roller,
                 {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING"},
             ),
+            "sdk-span": (sdk_span_only, {}),
         }
         results: dict[str, list[Round]] = {name: [] for name in variants}
         for _ in range(args.rounds):
