@@ -107,7 +107,8 @@ def main() -> None:
         # bare-uvicorn is the second baseline (uvicorn's own text access log, flushed per line);
         # the next three take parts away, to show where the cost is: span-metrics is what is
         # left with neither log lines nor export. sdk-span is the floor: the bare app plus the
-        # SDK span alone, dropped when it ends.
+        # SDK span alone, dropped when it ends. sampled-10% is everything on but one span in ten
+        # recorded and exported.
         variants = {
             "bare": (dice_roller, {"DICE_ROLLER_TELEMETRY": "false"}),
             "bare-uvicorn": (defaults, {}),
@@ -119,6 +120,14 @@ def main() -> None:
                 {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING"},
             ),
             "sdk-span": (sdk_span_only, {}),
+            "sampled-10%": (
+                dice_roller,
+                {
+                    **instrumented,
+                    "OTEL_TRACES_SAMPLER": "traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG": "0.1",
+                },
+            ),
         }
         results: dict[str, list[Round]] = {name: [] for name in variants}
         for _ in range(args.rounds):
