@@ -1,7 +1,7 @@
 """The bare dice-roller plus one OpenTelemetry SDK span per request, and nothing else.
 
-The floor of the instrumentation benchmark: the span lab-telemetry's middleware makes (same name,
-kind, attributes, attached as the current span while the request runs), sampled, ended, then
+The floor of the instrumentation benchmark: the span lab-telemetry's middleware makes (its own
+`start_server_span`, attached as the current span while the request runs), sampled, ended, then
 dropped (no span processor), with no metrics, no log lines and no export. Whatever this costs,
 no instrumentation that makes an SDK span per request can cost less. Port from DICE_ROLLER_PORT.
 """
@@ -11,9 +11,9 @@ import os
 import uvicorn
 from dice_roller.app import create_app
 from dice_roller.settings import Settings
+from lab_telemetry.middleware import start_server_span
 from opentelemetry import context, trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -23,15 +23,7 @@ def with_span(app: ASGIApp, tracer: trace.Tracer) -> ASGIApp:
             await app(scope, receive, send)
             return
         method = scope["method"]
-        span = tracer.start_span(
-            method,
-            kind=SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "url.path": scope["path"],
-                "url.scheme": scope["scheme"],
-            },
-        )
+        span = start_server_span(tracer, scope)
         status = 500
 
         async def send_and_record(message: Message) -> None:

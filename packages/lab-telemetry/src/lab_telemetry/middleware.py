@@ -31,6 +31,25 @@ def _carrier(scope: Scope) -> dict[str, str]:
     }
 
 
+def start_server_span(tracer: trace.Tracer, scope: Scope) -> trace.Span:
+    """The request's server span, continuing the caller's trace when it sent one.
+
+    Named after the method until the route is known; the middleware renames it when it ends.
+    """
+    carrier = _carrier(scope)
+    method = scope["method"]
+    return tracer.start_span(
+        method,
+        context=propagate.extract(carrier) if carrier else None,
+        kind=SpanKind.SERVER,
+        attributes={
+            "http.request.method": method,
+            "url.path": scope["path"],
+            "url.scheme": scope["scheme"],
+        },
+    )
+
+
 class TelemetryMiddleware:
     def __init__(
         self,
@@ -52,17 +71,7 @@ class TelemetryMiddleware:
 
         start = perf_counter()
         method = scope["method"]
-        carrier = _carrier(scope)
-        span = self.tracer.start_span(
-            method,
-            context=propagate.extract(carrier) if carrier else None,
-            kind=SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "url.path": scope["path"],
-                "url.scheme": scope["scheme"],
-            },
-        )
+        span = start_server_span(self.tracer, scope)
         status = 500
         response_started = False
 
