@@ -6,7 +6,7 @@
 # Pinned uv, only to build; the runtime image never contains it.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
-FROM python:3.13.9-slim-bookworm AS build
+FROM python:3.13.14-slim-bookworm AS build
 ARG PACKAGE
 # Bytecode compiled at build time starts faster; copy mode because the cache is a mount;
 # never download a Python: the base image's is the one the runtime stage has too.
@@ -31,7 +31,7 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
     && ln -s "/app/.venv/bin/${PACKAGE}" /app/entrypoint
 
 # Runtime: the same Python, the virtualenv and nothing else.
-FROM python:3.13.9-slim-bookworm
+FROM python:3.13.14-slim-bookworm
 # A fixed non-root user; files are readable by it but owned by root, so the app cannot change them.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app

@@ -265,20 +265,23 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
     """A real Prometheus scraping the given jobs every second.
 
     jobs: {job: ["127.0.0.1:port", ...]}; labels: {job: {label: value}} added to that job's
-    targets, e.g. the labels the stack's Docker discovery would give them.
+    targets, e.g. the labels the stack's Docker discovery would give them. Or scrape_configs:
+    the YAML list itself, indented as under `scrape_configs:`.
     """
     processes: list[subprocess.Popen] = []
 
     def start(
-        jobs: dict[str, list[str]], labels: dict[str, dict[str, str]] | None = None
+        jobs: dict[str, list[str]] | None = None,
+        labels: dict[str, dict[str, str]] | None = None,
+        scrape_configs: str = "",
     ) -> Prometheus:
         binary = require_tool("prometheus", "apt-get install prometheus")
         port = free_port()
         labels = labels or {}
-        scrape_configs = "".join(
+        scrape_configs += "".join(
             f"  - job_name: {job}\n    static_configs:\n      - targets: {targets!r}\n"
             f"        labels: {labels.get(job, {})!r}\n"
-            for job, targets in jobs.items()
+            for job, targets in (jobs or {}).items()
         )
         config = tmp_path / f"prometheus-{port}.yml"
         config.write_text(

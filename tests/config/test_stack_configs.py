@@ -29,15 +29,48 @@ def venv_tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def test_promtool_accepts_the_prometheus_config() -> None:
+def test_promtool_accepts_the_prometheus_config(tmp_path) -> None:
+    # Debian's promtool 2.42 predates match_first_network (Prometheus 2.54): it checks the rest,
+    # on a copy without that field; test_docker_sd_lists_every_network holds the field itself.
     promtool = require_tool("promtool", "apt-get install prometheus")
+    config = load_yaml(PROMETHEUS_CONFIG)
+    for job in config["scrape_configs"]:
+        for sd in job.get("docker_sd_configs", []):
+            sd.pop("match_first_network")
+    copy = tmp_path / "prometheus.yml"
+    copy.write_text(yaml.safe_dump(config))
     result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(PROMETHEUS_CONFIG)],
+        [promtool, "check", "config", "--syntax-only", str(copy)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_sd_lists_every_network() -> None:
+    # Default true: only a container's first network by name yields targets
+    # (discovery/moby/docker.go at v3.14.0), so a service also on "aaa-mine" would be dropped.
+    (docker_job,) = [
+        job for job in load_yaml(PROMETHEUS_CONFIG)["scrape_configs"] if "docker_sd_configs" in job
+    ]
+    assert [sd["match_first_network"] for sd in docker_job["docker_sd_configs"]] == [False]
+
+
+def test_grafana_streams_tempo_search_and_metrics() -> None:
+    (tempo,) = [ds for ds in load_yaml(DATASOURCES)["datasources"] if ds["type"] == "tempo"]
+    assert tempo["jsonData"]["streamingEnabled"] == {"search": True, "metrics": True}
+
+
+def test_postgres_healthchecks_wait_for_the_tcp_server() -> None:
+    # Without -h, pg_isready answers from the entrypoint's socket-only init server.
+    for path, name, service in all_services():
+        test = service["healthcheck"]["test"]
+        if "pg_isready" in test:
+            assert test[test.index("pg_isready") + 1 : test.index("pg_isready") + 3] == [
+                "-h",
+                "127.0.0.1",
+            ], f"{path.parent.name}:{name}"
 
 
 def test_hadolint_accepts_every_dockerfile() -> None:
