@@ -5,8 +5,6 @@
 """
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import nox
@@ -66,45 +64,82 @@ def require_docker(session: nox.Session) -> None:
     LAB_DOCKER_WAIT_SECONDS gives an engine that is still starting (a devcontainer's
     docker-in-docker) that long to answer.
     """
-    import time
+    from tools import doctor
 
-    if shutil.which("docker") is None:
-        session.error("docker is not installed: install Docker with compose v2, then retry")
-    deadline = time.monotonic() + float(os.environ.get("LAB_DOCKER_WAIT_SECONDS", "0"))
-    while subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode != 0:
-        if time.monotonic() >= deadline:
-            session.error("no Docker engine answers `docker info`: start Docker, then retry")
-        time.sleep(2)
+    engine, _ = doctor.engine_check(docker_wait_seconds())
+    if not engine.ok:
+        session.error(engine.line)
 
 
-def docker_socket_gid() -> str:
-    """The group owning the engine's socket, which Prometheus and Alloy need to read."""
-    socket = Path("/var/run/docker.sock")
-    return str(socket.stat().st_gid) if socket.exists() else "0"
+def docker_wait_seconds() -> float:
+    return float(os.environ.get("LAB_DOCKER_WAIT_SECONDS", "0"))
 
 
-def ensure_env_file(session: nox.Session) -> None:
-    """Give .env every variable .env.example lists, generating secrets for the missing ones.
+def stack_image(service: str) -> str:
+    import yaml
 
-    Values already in .env are never changed (PostgreSQL keeps the password it was created with).
+    return yaml.safe_load(STACK.read_text())["services"][service]["image"]
+
+
+def run_doctor(session: nox.Session, files: list[Path]) -> str:
+    """Every check before compose runs: each on a line; any failure stops the session.
+
+    Returns the Docker socket's group as containers see it.
+    """
+    from tools import doctor
+
+    checks, group = doctor.run(files, stack_image("postgres"), docker_wait_seconds())
+    if len(checks) == 1 and not checks[0].ok:
+        session.error(checks[0].line)
+    for check in checks:
+        if check.ok:
+            session.log(f"ok    {check.line}")
+        else:
+            session.warn(f"FAIL  {check.line}")
+    failed = [check for check in checks if not check.ok]
+    if failed:
+        session.error(f"doctor: {len(failed)} check(s) failed, each with its fix above")
+    return group
+
+
+def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None:
+    """Give .env every variable .env.example lists, generating secrets for missing or empty ones.
+
+    Created with mode 0600 (never readable by others, not even for a moment); a looser existing
+    file is tightened. Secrets already set are never changed (PostgreSQL keeps the password it was
+    created with); DOCKER_GID follows the doctor's finding, since it is derived, not chosen.
     """
     import secrets
 
-    existing = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
-    present = {line.partition("=")[0] for line in existing if "=" in line}
-    added = []
+    if ENV_FILE.exists() and ENV_FILE.stat().st_mode & 0o077:
+        ENV_FILE.chmod(0o600)
+        session.log(f"{ENV_FILE.name}: was readable by others, now 0600 (it holds passwords)")
+    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
+    values = dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+    changed = []
     for line in (ROOT / ".env.example").read_text().splitlines():
         name = line.partition("=")[0]
-        if not line.endswith("=") or line.startswith("#") or name in present:
+        if line.startswith("#") or "=" not in line:
             continue
-        value = docker_socket_gid() if name == "DOCKER_GID" else secrets.token_urlsafe(18)
-        added.append(f"{name}={value}")
-        if name == "GRAFANA_ADMIN_PASSWORD":
-            session.log(f"Grafana login: admin / {value} (kept in {ENV_FILE.name})")
-    if added:
-        ENV_FILE.write_text("\n".join([*existing, *added]) + "\n")
-        ENV_FILE.chmod(0o600)
-        session.log(f"{ENV_FILE.name}: added {', '.join(a.partition('=')[0] for a in added)}")
+        if name == "DOCKER_GID" and (docker_gid or not values.get(name)):
+            value = docker_gid or "0"
+        elif values.get(name):
+            continue
+        else:
+            value = secrets.token_urlsafe(18)
+            if name == "GRAFANA_ADMIN_PASSWORD":
+                session.log(f"Grafana login: admin / {value} (kept in {ENV_FILE.name})")
+        if values.get(name) != value:
+            values[name] = value
+            changed.append(name)
+    if not changed:
+        return
+    kept = [line for line in lines if line.partition("=")[0] not in changed or "=" not in line]
+    text = "\n".join([*kept, *(f"{name}={values[name]}" for name in changed)]) + "\n"
+    descriptor = os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    session.log(f"{ENV_FILE.name}: set {', '.join(changed)}")
 
 
 def compose(session: nox.Session, file: Path, *args: str) -> None:
@@ -119,8 +154,8 @@ def app_compose_file(name: str) -> Path:
 
 
 def bring_up(session: nox.Session, *apps: str) -> None:
-    require_docker(session)
-    ensure_env_file(session)
+    docker_gid = run_doctor(session, [STACK, *map(app_compose_file, apps)])
+    ensure_env_file(session, docker_gid)
     compose(session, STACK, "up", "--detach", "--wait")
     for app in apps:
         compose(session, app_compose_file(app), "up", "--detach", "--build", "--wait")
@@ -129,6 +164,15 @@ def bring_up(session: nox.Session, *apps: str) -> None:
         urls.update(APPS[app])
     width = max(map(len, urls))
     session.log("Up and healthy:\n" + "\n".join(f"  {k:<{width}}  {v}" for k, v in urls.items()))
+
+
+@nox.session(python=False)
+def doctor(session: nox.Session) -> None:
+    """Check Docker, ports, memory and disk before starting: nox -s doctor [-- stage2 ...]."""
+    unknown = [app for app in session.posargs if app not in APPS]
+    if unknown:
+        session.error(f"unknown app {', '.join(unknown)}: choose from {', '.join(APPS)}")
+    run_doctor(session, [STACK, *map(app_compose_file, session.posargs)])
 
 
 @nox.session(python=False)

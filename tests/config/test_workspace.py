@@ -65,7 +65,7 @@ def test_the_dev_shell_has_python_uv_and_every_tool_the_docs_and_sessions_call()
     assert 'UV_PYTHON = "${pkgs.python313}/bin/python3.13"' in text
     assert 'UV_PYTHON_DOWNLOADS = "never"' in text
     assert "uv sync --locked" in text and "source .venv/bin/activate" in text
-    assert "formatter = forAllSystems" in text
+    assert "formatter = forAllSystems (pkgs: pkgs.nixfmt);" in text  # nixfmt-rfc-style is renamed
 
     noxfile = (REPO / "noxfile.py").read_text()
     used = set(re.findall(r'session\.run\(\s*"([\w.-]+)"', noxfile))
@@ -91,8 +91,10 @@ def devcontainer() -> dict:
 
 def test_devcontainer_has_what_codespaces_needs() -> None:
     config = devcontainer()
-    assert "python:1-3.13" in config["image"]
-    assert any("docker-in-docker" in feature for feature in config["features"])
+    # Current majors (devcontainers/images src/python 3.x, devcontainers/features
+    # docker-in-docker 4.x).
+    assert "devcontainers/python:3-3.13" in config["image"]
+    assert any(f.endswith("/docker-in-docker:4") for f in config["features"])
     assert "uv sync --locked" in config["onCreateCommand"]
     assert isinstance(config["postStartCommand"], str)
     assert config["containerEnv"]["UV_PYTHON_DOWNLOADS"] == "never"

@@ -46,6 +46,30 @@ def prometheus(query: str) -> list[dict]:
     return response.json()["data"]["result"]
 
 
+def test_every_container_is_healthy(lab) -> None:
+    # `up --wait` already waited; this names any container whose healthcheck cannot pass in its
+    # image (Loki's and Tempo's are distroless: see compose/IMAGES.md).
+    listing = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "--all",
+            "--filter",
+            "label=com.docker.compose.project",
+            "--format",
+            "{{.Names}}\t{{.Status}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.splitlines()
+    ours = [line for line in listing if line.startswith(("observability-lab-", "demo-"))]
+    assert len(ours) >= 8, listing  # the stack's seven and the dice-roller
+    unhealthy = [line for line in ours if "(healthy)" not in line]
+    assert not unhealthy, unhealthy
+
+
 def test_signals_reach_every_backend(lab) -> None:
     for _ in range(50):
         assert httpx.get(f"{DICE_ROLLER}/roll/3d6", timeout=5).status_code == 200

@@ -1,0 +1,1 @@
+"""Helpers of noxfile.py (the noxfile directory is on sys.path when nox runs it)."""
