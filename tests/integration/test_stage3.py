@@ -77,11 +77,22 @@ def test_roll_fetches_the_spec_then_rolls_in_one_trace(stage3, otlp_receiver) ->
     assert access["span_id"] == die_span.span_id
 
 
-def test_unknown_die_is_404_at_the_die_service_and_422_naming_it_at_the_roller(stage3) -> None:
+def test_unknown_die_is_404_at_the_die_service_and_at_the_roller_naming_it(stage3) -> None:
     _, roller = stage3()
     response = httpx.get(f"{roller.base_url}/roll?die=nope")
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["detail"] == "unknown die 'nope': the die-service has no such die"
+
+
+@pytest.mark.parametrize("die", ["%01", "../healthz", "../metrics", "", "fair%3Fx%3D1", "Fair"])
+def test_a_die_name_that_is_not_one_is_a_422_before_any_url_is_built(stage3, die) -> None:
+    # Each of these reached the die-service's URL: a 500, a wrong path, or a label per request.
+    _, roller = stage3()
+    response = httpx.get(f"{roller.base_url}/roll?die={die}")
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "die"]
+    assert 'dice_rolls_total{die="fair?' not in httpx.get(f"{roller.base_url}/metrics").text
 
 
 def test_die_service_down_is_a_503_with_a_message(stage3) -> None:

@@ -1,5 +1,8 @@
 """Stage 4: GET /roll-async rolls concurrently; sibling roll spans overlap in one trace."""
 
+import json
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
@@ -52,12 +55,54 @@ def test_times_out_of_range_is_a_422_saying_the_range(stage4, times: str) -> Non
     _, roller = stage4
     response = httpx.get(f"{roller.base_url}/roll-async?die=fair&times={times}", timeout=10)
     assert response.status_code == 422
-    assert response.json()["detail"] == f"times must be between 1 and 100, not {times}"
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "times"]
+    assert error["msg"] in {
+        "Input should be greater than or equal to 1",
+        "Input should be less than or equal to 100",
+    }
+
+
+def test_concurrent_fan_outs_past_the_limit_get_a_503_with_retry_after(
+    start_service, tmp_path
+) -> None:
+    # A die that always takes two seconds keeps each fan-out running while the others arrive.
+    dice = tmp_path / "dice.json"
+    dice.write_text(
+        json.dumps(
+            [{"name": "slow", "faces": [1, 2], "slow_rate": 1, "delay_range_seconds": [2, 2]}]
+        )
+    )
+    die_port, roller_port = free_port(), free_port()
+    die = start_service(
+        "stage4-die-service",
+        {"DIE_SERVICE_PORT": str(die_port), "DIE_SERVICE_DICE_FILE": str(dice)},
+        die_port,
+    )
+    roller = start_service(
+        "stage4-dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(roller_port),
+            "DICE_ROLLER_DIE_SERVICE_URL": die.base_url,
+            "DICE_ROLLER_MAX_CONCURRENT_FANOUTS": "2",
+        },
+        roller_port,
+    )
+    url = f"{roller.base_url}/roll-async?die=slow&times=1"
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(lambda _: httpx.get(url, timeout=30), range(5)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) >= 1 and statuses.count(503) >= 1, statuses
+    assert set(statuses) == {200, 503} and statuses.count(200) <= 2
+    busy = next(r for r in responses if r.status_code == 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert "concurrent rolls are already running" in busy.json()["detail"]
+    assert httpx.get(url, timeout=30).status_code == 200  # free again once they finish
 
 
 def test_unknown_die_and_single_rolls_still_work(stage4) -> None:
     _, roller = stage4
-    assert httpx.get(f"{roller.base_url}/roll-async?die=nope&times=3").status_code == 422
+    assert httpx.get(f"{roller.base_url}/roll-async?die=nope&times=3").status_code == 404
     assert httpx.get(f"{roller.base_url}/roll?die=d20").json()["value"] in range(1, 21)
 
 

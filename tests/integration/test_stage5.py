@@ -25,7 +25,7 @@ def psql(dsn: str, sql: str) -> str:
 
 @pytest.fixture
 def start_die_service(start_service, otlp_receiver: OtlpReceiver):
-    def start(dsn: str):
+    def start(dsn: str, **settings: str):
         port = free_port()
         env = {
             "DIE_SERVICE_PORT": str(port),
@@ -33,6 +33,7 @@ def start_die_service(start_service, otlp_receiver: OtlpReceiver):
             "DIE_SERVICE_DATABASE_TIMEOUT_SECONDS": "2",
             "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
             **TRACING,
+            **{f"DIE_SERVICE_{name.upper()}": value for name, value in settings.items()},
         }
         return start_service("stage5-die-service", env, port)
 
@@ -66,14 +67,38 @@ def test_post_dice_validates_and_refuses_duplicates(start_die_service, database)
         {**NEW_DIE, "name": "one", "faces": [1]},
         {**NEW_DIE, "name": "Bad Name"},
         {"faces": [1, 2]},
+        # Each of these was stored, or a 500: a face past PostgreSQL's integer, weights whose
+        # sum is infinite, a weight that is not a number.
+        {**NEW_DIE, "name": "big", "faces": [1, 2147483648]},
+        {**NEW_DIE, "name": "huge", "faces": [1, 2], "weights": [1e308, 1e308]},
+        {**NEW_DIE, "name": "x" * 33},
     ):
         response = httpx.post(f"{die_service.base_url}/dice", json=bad)
         assert response.status_code == 422, bad
         assert response.json()["detail"], bad
+    # Python's json module reads Infinity; it was stored, then served back as null.
+    infinite = httpx.post(
+        f"{die_service.base_url}/dice",
+        content='{"name": "inf", "faces": [1, 2], "weights": [Infinity, 1]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert infinite.status_code == 422
+    assert infinite.json()["detail"][0]["loc"] == ["body", "weights", 0]
     weights = httpx.post(
         f"{die_service.base_url}/dice", json={**NEW_DIE, "name": "w", "weights": [1]}
     )
     assert "weights has 1 values but faces has 8" in str(weights.json()["detail"])
+
+
+def test_the_stored_dice_are_capped(start_die_service, database) -> None:
+    die_service = start_die_service(database, max_dice="6")  # the seed holds 5
+    assert httpx.post(f"{die_service.base_url}/dice", json=NEW_DIE).status_code == 201
+    refused = httpx.post(f"{die_service.base_url}/dice", json={**NEW_DIE, "name": "d9"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "the die-service already holds 6 dice; this lab keeps no more"
+    )
+    assert psql(database, "SELECT count(*) FROM dice") == "6"
 
 
 def test_the_full_trace_reaches_postgres(start_service, start_die_service, database, otlp_receiver):

@@ -3,15 +3,19 @@
 import asyncio
 import logging
 import random
+from typing import Literal, get_args
 
 from fastapi import FastAPI, HTTPException
 from lab_telemetry import instrument_app, load_settings, log_usage, serve
 from pydantic import BaseModel
 
+from stage2.errors import error_responses
 from stage2.settings import DiceRollerSettings
 
 SERVICE_NAME = "dice-roller"
-DICE = ("fair", "risky")
+# Only these two: FastAPI answers any other value with its standard 422, naming both.
+Die = Literal["fair", "risky"]
+DICE = get_args(Die)
 logger = logging.getLogger(__name__)
 
 
@@ -36,10 +40,8 @@ def create_app(
     for die in DICE:
         failures.labels(die)  # a series at 0 from the start, so rate() and alerts see it
 
-    @app.get("/roll")
-    async def roll(die: str = "fair") -> RollResult:
-        if die not in DICE:
-            raise HTTPException(422, f"unknown die {die[:40]!r}: valid dice are {', '.join(DICE)}")
+    @app.get("/roll", responses=error_responses(500))
+    async def roll(die: Die = "fair") -> RollResult:
         if die == "risky":
             if rng.random() < settings.risky_slow_rate:
                 logger.warning(

@@ -5,17 +5,21 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import httpx
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Query
 from lab_telemetry import instrument_app, load_settings, log_usage, serve
 from pydantic import BaseModel
 
-from stage3.dice_spec import DieSpec
+from stage3.dice_spec import DIE_NAME_PATTERN, DieSpec
+from stage3.errors import error_responses
 from stage3.settings import DiceRollerSettings
 
 SERVICE_NAME = "dice-roller"
 logger = logging.getLogger(__name__)
+# The die's name, validated before it is put into the die-service's URL or a metric label.
+DieQuery = Annotated[str, Query(pattern=DIE_NAME_PATTERN, description="a die's name, e.g. fair")]
 
 
 class RollResult(BaseModel):
@@ -23,20 +27,32 @@ class RollResult(BaseModel):
     value: int
 
 
+def die_service_unavailable(where: str, reason: str) -> HTTPException:
+    """A 503 for a die-service that failed us, logged inside the request's span first."""
+    logger.warning(f"{where} {reason}", extra={"dependency": "die-service"})
+    return HTTPException(503, f"{where} {reason}; try again", headers={"Retry-After": "2"})
+
+
 async def fetch_spec(client: httpx.AsyncClient, die: str) -> DieSpec:
-    """The die's specification; 422 if the die-service has no such die, 503 if it is down."""
+    """The die's specification; 404 if the die-service has no such die, 503 if it failed us.
+
+    `die` has matched DIE_NAME_PATTERN, so it is one safe path segment.
+    """
     where = f"the die-service at {client.base_url}"
     try:
         response = await client.get(f"/dice/{die}")
     except httpx.TimeoutException:
-        raise HTTPException(503, f"{where} did not answer in time; try again") from None
-    except httpx.HTTPError:
-        raise HTTPException(503, f"{where} is not answering; try again when it is up") from None
+        raise die_service_unavailable(where, "did not answer in time") from None
+    except httpx.HTTPError as exc:
+        raise die_service_unavailable(where, f"is not answering ({type(exc).__name__})") from None
     if response.status_code == 404:
-        raise HTTPException(422, f"unknown die {die[:40]!r}: the die-service has no such die")
+        raise HTTPException(404, f"unknown die {die!r}: the die-service has no such die")
     if response.status_code != 200:
-        raise HTTPException(503, f"{where} answered {response.status_code}; try again")
-    return DieSpec.model_validate(response.json())
+        raise die_service_unavailable(where, f"answered {response.status_code}")
+    try:
+        return DieSpec.model_validate(response.json())
+    except ValueError:  # not JSON, or not a die
+        raise die_service_unavailable(where, "answered with something that is not a die") from None
 
 
 def create_app(
@@ -65,8 +81,8 @@ def create_app(
         "dice_roll_failures_total", "Failed rolls by die.", ("die",)
     )
 
-    @app.get("/roll")
-    async def roll(die: str = "fair") -> RollResult:
+    @app.get("/roll", responses=error_responses(404, 500, 503))
+    async def roll(die: DieQuery = "fair") -> RollResult:
         assert client is not None, "the lifespan opens the client"
         spec = await fetch_spec(client, die)
         if rng.random() < spec.slow_rate:

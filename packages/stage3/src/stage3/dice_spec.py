@@ -6,14 +6,19 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-DieName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+# Lower-case letters, digits and dashes: safe in a URL path and as a metric label value.
+DIE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
+DieName = Annotated[str, Field(pattern=DIE_NAME_PATTERN)]
+# Face values fit PostgreSQL's integer with room to spare; weights are finite and their sum too.
+Face = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+Weight = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 
 
 class DieSpec(BaseModel):
     name: DieName
-    faces: list[int] = Field(min_length=2, max_length=100)
+    faces: list[Face] = Field(min_length=2, max_length=100)
     # Relative weights, one per face; None means every face is equally likely.
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    weights: list[Weight] | None = None
     failure_rate: float = Field(default=0.0, ge=0, le=1)
     slow_rate: float = Field(default=0.0, ge=0, le=1)
     delay_range_seconds: tuple[float, float] = (0.0, 0.0)

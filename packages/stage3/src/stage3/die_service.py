@@ -7,6 +7,7 @@ from lab_telemetry import instrument_app, load_settings, serve
 from pydantic import BaseModel
 
 from stage3.dice_spec import DiceFileError, DieSpec, load_dice
+from stage3.errors import error_responses
 from stage3.settings import DieServiceSettings
 
 SERVICE_NAME = "die-service"
@@ -24,7 +25,7 @@ def create_app(dice: dict[str, DieSpec]) -> FastAPI:
     async def list_dice() -> DiceList:
         return DiceList(dice=list(dice.values()))
 
-    @app.get("/dice/{name}")
+    @app.get("/dice/{name}", responses=error_responses(404))
     async def get_die(name: str) -> DieSpec:
         if name not in dice:
             raise HTTPException(404, f"no die named {name[:40]!r}")

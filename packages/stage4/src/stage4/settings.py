@@ -15,6 +15,8 @@ class DiceRollerSettings(BaseSettings):
     # Dice, and their faults, now come from the die-service.
     die_service_url: str = "http://127.0.0.1:8402"
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # /roll-async requests served at once; past it a 503 with Retry-After.
+    max_concurrent_fanouts: int = Field(default=16, ge=1, le=10_000)
 
 
 class FrontendSettings(BaseSettings):

@@ -5,6 +5,7 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 import httpx
 from fastapi import FastAPI, HTTPException, Query
@@ -12,7 +13,8 @@ from lab_telemetry import instrument_app, load_settings, log_usage, serve
 from opentelemetry import trace
 from pydantic import BaseModel
 
-from stage5.dice_spec import DieSpec
+from stage5.dice_spec import DIE_NAME_PATTERN, DieSpec
+from stage5.errors import error_responses
 from stage5.settings import DiceRollerSettings
 
 SERVICE_NAME = "dice-roller"
@@ -20,6 +22,8 @@ MAX_TIMES = 100
 # How long a die tumbles before it lands: each roll awaits it, so concurrent rolls overlap.
 TUMBLE_SECONDS = (0.005, 0.02)
 logger = logging.getLogger(__name__)
+# The die's name, validated before it is put into the die-service's URL or a metric label.
+DieQuery = Annotated[str, Query(pattern=DIE_NAME_PATTERN, description="a die's name, e.g. fair")]
 
 
 class RollResult(BaseModel):
@@ -37,20 +41,32 @@ class ManyRollsResult(BaseModel):
     distribution: dict[int, int]
 
 
+def die_service_unavailable(where: str, reason: str) -> HTTPException:
+    """A 503 for a die-service that failed us, logged inside the request's span first."""
+    logger.warning(f"{where} {reason}", extra={"dependency": "die-service"})
+    return HTTPException(503, f"{where} {reason}; try again", headers={"Retry-After": "2"})
+
+
 async def fetch_spec(client: httpx.AsyncClient, die: str) -> DieSpec:
-    """The die's specification; 422 if the die-service has no such die, 503 if it is down."""
+    """The die's specification; 404 if the die-service has no such die, 503 if it failed us.
+
+    `die` has matched DIE_NAME_PATTERN, so it is one safe path segment.
+    """
     where = f"the die-service at {client.base_url}"
     try:
         response = await client.get(f"/dice/{die}")
     except httpx.TimeoutException:
-        raise HTTPException(503, f"{where} did not answer in time; try again") from None
-    except httpx.HTTPError:
-        raise HTTPException(503, f"{where} is not answering; try again when it is up") from None
+        raise die_service_unavailable(where, "did not answer in time") from None
+    except httpx.HTTPError as exc:
+        raise die_service_unavailable(where, f"is not answering ({type(exc).__name__})") from None
     if response.status_code == 404:
-        raise HTTPException(422, f"unknown die {die[:40]!r}: the die-service has no such die")
+        raise HTTPException(404, f"unknown die {die!r}: the die-service has no such die")
     if response.status_code != 200:
-        raise HTTPException(503, f"{where} answered {response.status_code}; try again")
-    return DieSpec.model_validate(response.json())
+        raise die_service_unavailable(where, f"answered {response.status_code}")
+    try:
+        return DieSpec.model_validate(response.json())
+    except ValueError:  # not JSON, or not a die
+        raise die_service_unavailable(where, "answered with something that is not a die") from None
 
 
 def create_app(
@@ -97,17 +113,31 @@ def create_app(
             rolls.labels(die, str(value)).inc()
             return value
 
-    @app.get("/roll-async")
+    in_flight = 0  # fan-outs running now; asyncio runs one handler step at a time
+
+    @app.get("/roll-async", responses=error_responses(404, 503))
     async def roll_many(
-        die: str = "fair",
-        times: int = Query(default=10, description=f"how many dice, 1 to {MAX_TIMES}"),
+        die: DieQuery = "fair",
+        times: Annotated[int, Query(ge=1, le=MAX_TIMES, description="how many dice")] = 10,
     ) -> ManyRollsResult:
-        if not 1 <= times <= MAX_TIMES:
-            raise HTTPException(422, f"times must be between 1 and {MAX_TIMES}, not {times}")
+        nonlocal in_flight
+        # Bounded: past the limit a quick 503 instead of a queue that grows memory and latency.
+        if in_flight >= settings.max_concurrent_fanouts:
+            raise HTTPException(
+                503,
+                f"{in_flight} concurrent rolls are already running, the most this dice-roller "
+                "takes at once; try again in a second",
+                headers={"Retry-After": "1"},
+            )
         assert client is not None, "the lifespan opens the client"
-        spec = await fetch_spec(client, die)
-        # All at once: the rolls wait concurrently, so `times` dice take as long as the slowest.
-        outcomes = await asyncio.gather(*(roll_once(die, spec) for _ in range(times)))
+        in_flight += 1
+        try:
+            spec = await fetch_spec(client, die)
+            # All at once: the rolls wait concurrently, so `times` dice take as long as the
+            # slowest.
+            outcomes = await asyncio.gather(*(roll_once(die, spec) for _ in range(times)))
+        finally:
+            in_flight -= 1
         values = [v for v in outcomes if v is not None]
         log_usage("roll_many", die=die, times=times, failed=times - len(values))
         return ManyRollsResult(
@@ -119,8 +149,8 @@ def create_app(
             distribution={face: values.count(face) for face in sorted(set(values))},
         )
 
-    @app.get("/roll")
-    async def roll(die: str = "fair") -> RollResult:
+    @app.get("/roll", responses=error_responses(404, 500, 503))
+    async def roll(die: DieQuery = "fair") -> RollResult:
         assert client is not None, "the lifespan opens the client"
         spec = await fetch_spec(client, die)
         if rng.random() < spec.slow_rate:

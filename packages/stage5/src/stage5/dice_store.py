@@ -26,6 +26,14 @@ INSERT INTO dice
     (name, faces, weights, failure_rate, slow_rate, delay_min_seconds, delay_max_seconds)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
+# Added only while fewer than $8 dice are stored: POST /dice cannot fill the disk.
+INSERT_BELOW_CAP = """
+INSERT INTO dice
+    (name, faces, weights, failure_rate, slow_rate, delay_min_seconds, delay_max_seconds)
+SELECT $1::text, $2::integer[], $3::double precision[], $4::double precision,
+       $5::double precision, $6::double precision, $7::double precision
+WHERE (SELECT count(*) FROM dice) < $8::bigint
+"""
 SELECT = """
 SELECT name, faces, weights, failure_rate, slow_rate, delay_min_seconds, delay_max_seconds
 FROM dice
@@ -50,6 +58,10 @@ class DuplicateDie(Exception):
     pass
 
 
+class StoreFull(Exception):
+    """The store holds its maximum number of dice."""
+
+
 def _row(spec: DieSpec) -> tuple:
     low, high = spec.delay_range_seconds
     return (spec.name, spec.faces, spec.weights, spec.failure_rate, spec.slow_rate, low, high)
@@ -72,10 +84,11 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 
 
 class DiceStore:
-    def __init__(self, dsn: str, seed: list[DieSpec], timeout: float) -> None:
+    def __init__(self, dsn: str, seed: list[DieSpec], timeout: float, max_dice: int = 200) -> None:
         self.dsn = dsn
         self.seed = seed
         self.timeout = timeout
+        self.max_dice = max_dice
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
@@ -137,7 +150,9 @@ class DiceStore:
         return _spec(record) if record else None  # type: ignore[arg-type]
 
     async def add(self, spec: DieSpec) -> None:
-        await self._run("execute", INSERT, *_row(spec))
+        status = await self._run("execute", INSERT_BELOW_CAP, *_row(spec), self.max_dice)
+        if status == "INSERT 0 0":
+            raise StoreFull(f"the die-service already holds {self.max_dice} dice")
 
     async def close(self) -> None:
         if self._pool is not None:

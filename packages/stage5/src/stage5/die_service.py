@@ -1,16 +1,20 @@
 """Stage 5's die-service: die specifications in PostgreSQL; GET and POST /dice."""
 
+import math
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from lab_telemetry import instrument_app, load_settings, serve
 from pydantic import BaseModel
 
 from stage5.dice_spec import DiceFileError, DieSpec, load_dice
-from stage5.dice_store import DatabaseUnavailable, DiceStore, DuplicateDie
+from stage5.dice_store import DatabaseUnavailable, DiceStore, DuplicateDie, StoreFull
+from stage5.errors import error_responses
 from stage5.settings import DieServiceSettings
 
 SERVICE_NAME = "die-service"
@@ -35,28 +39,42 @@ def create_app(store: DiceStore) -> FastAPI:
     if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
         AsyncPGInstrumentor().instrument()
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes each bad value back, but Infinity and NaN (Python's JSON parser reads
+        # them) cannot be written as JSON: the default handler then fails with a 500.
+        errors = [
+            {**error, "input": repr(error["input"])}
+            if isinstance(error.get("input"), float) and not math.isfinite(error["input"])
+            else error
+            for error in exc.errors()
+        ]
+        return await request_validation_exception_handler(request, RequestValidationError(errors))
+
     @app.exception_handler(DatabaseUnavailable)
     async def database_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
         detail = "the dice database is not answering; try again shortly"
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
-    @app.get("/dice")
+    @app.get("/dice", responses=error_responses(503))
     async def list_dice() -> DiceList:
         return DiceList(dice=await store.all())
 
-    @app.get("/dice/{name}")
+    @app.get("/dice/{name}", responses=error_responses(404, 503))
     async def get_die(name: str) -> DieSpec:
         spec = await store.get(name)
         if spec is None:
             raise HTTPException(404, f"no die named {name[:40]!r}")
         return spec
 
-    @app.post("/dice", status_code=201)
+    @app.post("/dice", status_code=201, responses=error_responses(409, 503))
     async def add_die(spec: DieSpec) -> DieSpec:
         try:
             await store.add(spec)
         except DuplicateDie:
             raise HTTPException(409, f"a die named {spec.name!r} already exists") from None
+        except StoreFull as exc:
+            raise HTTPException(409, f"{exc}; this lab keeps no more") from None
         return spec
 
     return app
@@ -69,5 +87,7 @@ def main() -> None:
     except DiceFileError as exc:
         print(f"stage5-die-service: {exc}", file=sys.stderr)
         sys.exit(2)
-    store = DiceStore(settings.database_url, seed, settings.database_timeout_seconds)
+    store = DiceStore(
+        settings.database_url, seed, settings.database_timeout_seconds, settings.max_dice
+    )
     serve(create_app(store), settings.host, settings.port)

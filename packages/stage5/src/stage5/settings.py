@@ -15,6 +15,8 @@ class DiceRollerSettings(BaseSettings):
     # Dice, and their faults, now come from the die-service.
     die_service_url: str = "http://127.0.0.1:8502"
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # /roll-async requests served at once; past it a 503 with Retry-After.
+    max_concurrent_fanouts: int = Field(default=16, ge=1, le=10_000)
 
 
 class FrontendSettings(BaseSettings):
@@ -41,3 +43,5 @@ class DieServiceSettings(BaseSettings):
     # Seed data for an empty database: the dice stage 3 and 4 served from their file.
     dice_file: Path = Path(__file__).with_name("dice.json")
     database_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # POST /dice answers 409 once this many dice are stored.
+    max_dice: int = Field(default=200, ge=1, le=100_000)
