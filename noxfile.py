@@ -244,6 +244,12 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis over every FastAPI service as a real process, 1,000+ cases each, seed 42."""
+    uv_run(session, "pytest", "-m", "fuzz", "-s", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=False)
 def smoke(session: nox.Session) -> None:
     """Docker smoke test: stack + dice-roller up, traffic, signals found in every backend."""
     require_docker(session)

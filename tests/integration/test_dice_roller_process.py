@@ -23,7 +23,7 @@ def test_rolls_3d6_and_prints_no_exporter_errors_without_an_endpoint(start_servi
     assert body["total"] == sum(body["rolls"])
     bad = httpx.get(f"{service.base_url}/roll/3d6+", timeout=5)
     assert bad.status_code == 422
-    assert "NdM" in bad.json()["detail"]
+    assert "NdM" in bad.json()["detail"][0]["msg"]
 
     service.stop()
     stderr = service.stderr()

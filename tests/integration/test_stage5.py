@@ -90,6 +90,13 @@ def test_post_dice_validates_and_refuses_duplicates(start_die_service, database)
     assert "weights has 1 values but faces has 8" in str(weights.json()["detail"])
 
 
+def test_a_wrong_method_names_every_method_the_resource_has(start_die_service, database) -> None:
+    die_service = start_die_service(database)
+    response = httpx.request("DELETE", f"{die_service.base_url}/dice")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"  # Starlette alone said "GET"
+
+
 def test_the_stored_dice_are_capped(start_die_service, database) -> None:
     die_service = start_die_service(database, max_dice="6")  # the seed holds 5
     assert httpx.post(f"{die_service.base_url}/dice", json=NEW_DIE).status_code == 201

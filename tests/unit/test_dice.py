@@ -37,6 +37,10 @@ def test_valid_expressions_parse(text: str, expected: DiceExpression) -> None:
         "3d1001",
         "3d6+1001",
         "99999999999999999999d6",
+        # Leading zeros: outside the pattern the OpenAPI document gives, so refused too.
+        "03d6",
+        "3d06",
+        "3d6+01",
     ],
 )
 def test_bad_expressions_say_what_a_valid_one_looks_like(text: str) -> None:
@@ -57,5 +61,25 @@ def test_roll_is_within_bounds_and_totals_with_the_modifier() -> None:
 
 
 def test_expression_prints_in_canonical_form() -> None:
-    assert str(parse("2D20+03")) == "2d20+3"
+    assert str(parse("2D20+3")) == "2d20+3"
     assert str(parse("1d4-0")) == "1d4"
+
+
+def test_the_documented_pattern_accepts_exactly_what_parse_accepts() -> None:
+    import re
+
+    from dice_roller.dice import PATTERN
+
+    candidates = [
+        f"{n}d{m}{k}"
+        for n in (0, 1, 9, 10, 99, 100, 101)
+        for m in (1, 2, 9, 10, 999, 1000, 1001)
+        for k in ("", "+0", "-0", "+7", "-1000", "+1001", "+07")
+    ]
+    for text in candidates:
+        try:
+            parse(text)
+            parsed = True
+        except DiceError:
+            parsed = False
+        assert bool(re.fullmatch(PATTERN, text)) == parsed, text

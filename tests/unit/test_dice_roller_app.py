@@ -51,7 +51,9 @@ def test_roll_returns_dice_rolls_modifier_and_total(client: TestClient) -> None:
 def test_bad_input_is_a_422_that_says_what_is_valid(client: TestClient, bad: str) -> None:
     response = client.get(f"/roll/{bad}")
     assert response.status_code == 422
-    assert "valid expression is NdM, NdM+K or NdM-K" in response.json()["detail"]
+    (error,) = response.json()["detail"]  # FastAPI's standard shape, our message
+    assert error["loc"] == ["path", "dice"]
+    assert "valid expression is NdM, NdM+K or NdM-K" in error["msg"]
 
 
 def test_one_server_span_per_request_named_after_the_route(

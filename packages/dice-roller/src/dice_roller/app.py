@@ -4,11 +4,12 @@ import functools
 import random
 from collections.abc import Callable
 
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, Path
+from fastapi.exceptions import RequestValidationError
 from lab_telemetry import instrument_app, log_usage
 from pydantic import BaseModel
 
-from dice_roller.dice import DiceError, Roll, parse, roll
+from dice_roller.dice import PATTERN, DiceError, Roll, parse, roll
 from dice_roller.settings import Settings
 
 SERVICE_NAME = "dice-roller"
@@ -61,12 +62,17 @@ def create_app(settings: Settings | None = None, rng: random.Random | None = Non
 
     @app.get("/roll/{dice}")
     async def roll_dice(
-        dice: str = Path(description="NdM, NdM+K or NdM-K, e.g. 3d6 or 2d20+3"),
+        dice: str = Path(
+            description="NdM, NdM+K or NdM-K, e.g. 3d6 or 2d20+3",
+            json_schema_extra={"pattern": PATTERN},
+        ),
     ) -> RollResult:
         try:
             expression = parse(dice)
         except DiceError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from None
+            # FastAPI's standard 422 body, with the parser's message: what a valid one is.
+            error = {"type": "value_error", "loc": ("path", "dice"), "msg": str(exc), "input": dice}
+            raise RequestValidationError([error]) from None
         result = roll(expression, rng)
         record(result)
         return RollResult(

@@ -8,7 +8,13 @@ MAX_DICE = 100
 MIN_SIDES, MAX_SIDES = 2, 1000
 MAX_MODIFIER = 1000
 
-# Digit runs are capped in the pattern so an absurd number never reaches int().
+# Exactly the valid expressions, bounds included, without leading zeros: what the API accepts,
+# and the pattern its OpenAPI document gives, so the two cannot disagree.
+PATTERN = (
+    r"^(?:100|[1-9][0-9]?)[dD](?:1000|[1-9][0-9]{1,2}|[2-9])(?:[+-](?:1000|[1-9][0-9]{0,2}|0))?$"
+)
+_VALID = re.compile(PATTERN)
+# Looser, only to say what is wrong; digit runs are capped so an absurd number never reaches int().
 _EXPRESSION = re.compile(r"(?P<count>\d{1,6})[dD](?P<sides>\d{1,6})(?P<modifier>[+-]\d{1,6})?")
 
 VALID_FORMS = (
@@ -55,6 +61,8 @@ def parse(text: str) -> DiceExpression:
         raise DiceError(f"{text!r} has dice with {sides} sides: {VALID_FORMS}")
     if abs(modifier) > MAX_MODIFIER:
         raise DiceError(f"{text!r} has a modifier of {modifier}: {VALID_FORMS}")
+    if not _VALID.match(text):
+        raise DiceError(f"{text!r} has a number with a leading zero: {VALID_FORMS}")
     return DiceExpression(count, sides, modifier)
 
 

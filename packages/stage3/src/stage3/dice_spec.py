@@ -12,6 +12,7 @@ DieName = Annotated[str, Field(pattern=DIE_NAME_PATTERN)]
 # Face values fit PostgreSQL's integer with room to spare; weights are finite and their sum too.
 Face = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 Weight = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
+DelaySeconds = Annotated[float, Field(ge=0, le=30)]
 
 
 class DieSpec(BaseModel):
@@ -21,7 +22,8 @@ class DieSpec(BaseModel):
     weights: list[Weight] | None = None
     failure_rate: float = Field(default=0.0, ge=0, le=1)
     slow_rate: float = Field(default=0.0, ge=0, le=1)
-    delay_range_seconds: tuple[float, float] = (0.0, 0.0)
+    # [min, max]: a list, since a tuple's schema is not valid OpenAPI for every tool.
+    delay_range_seconds: list[DelaySeconds] = Field(default=[0.0, 0.0], min_length=2, max_length=2)
 
     @model_validator(mode="after")
     def _consistent(self) -> "DieSpec":

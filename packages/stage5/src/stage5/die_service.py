@@ -6,11 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from lab_telemetry import instrument_app, load_settings, serve
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stage5.dice_spec import DiceFileError, DieSpec, load_dice
 from stage5.dice_store import DatabaseUnavailable, DiceStore, DuplicateDie, StoreFull
@@ -51,6 +56,20 @@ def create_app(store: DiceStore) -> FastAPI:
         ]
         return await request_validation_exception_handler(request, RequestValidationError(errors))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            # Starlette lists only the methods of the first route whose path matches, and GET
+            # and POST /dice are two routes; Allow must name every method (RFC 9110, 15.5.6).
+            methods = {
+                method
+                for route in app.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+                for method in route.methods
+            }
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(DatabaseUnavailable)
     async def database_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
         detail = "the dice database is not answering; try again shortly"
@@ -67,7 +86,7 @@ def create_app(store: DiceStore) -> FastAPI:
             raise HTTPException(404, f"no die named {name[:40]!r}")
         return spec
 
-    @app.post("/dice", status_code=201, responses=error_responses(409, 503))
+    @app.post("/dice", status_code=201, responses=error_responses(400, 409, 503))
     async def add_die(spec: DieSpec) -> DieSpec:
         try:
             await store.add(spec)

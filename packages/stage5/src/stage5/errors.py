@@ -13,6 +13,7 @@ class ErrorMessage(BaseModel):
 
 
 MEANINGS = {
+    400: "The body is not JSON.",
     404: "No such thing: the message names it.",
     409: "Conflicts with what is stored: the message says how.",
     500: "A simulated failure, one of the lab's labelled faults: the message says so.",
