@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import random
 import re
 import time
 
@@ -296,3 +297,149 @@ def test_the_usage_dashboards_sql_runs_on_the_schema(loki, database) -> None:
         assert "$__" not in expanded, title
         result = asyncio.run(rows(database, f"SELECT count(*) FROM ({expanded}) AS panel"))  # noqa: S608 (the dashboard's own SQL)
         assert result[0] >= 1, title
+
+
+def junk_lines() -> list[str]:
+    """Lines a poison-record hunt would try: each was, or could be, a page PostgreSQL refuses."""
+    rng = random.Random(7)
+    lines = [
+        json.dumps({"usage": True, "event": "roll", "attributes": {"note": "a\u0000b"}}),
+        '{"usage": true, "event": "roll", "attributes": {"x": "\\u0000"}}',
+        "raw NUL \x00 in the line",
+        '{"usage": true, "event": "roll", "attributes": {"n": 1e999}}',  # Infinity in Python
+        '{"usage": true, "event": "roll", "attributes": {"n": NaN}}',
+        '{"usage": true, "event": "roll", "attributes": {"s": "\\ud800"}}',  # a lone surrogate
+        "[" * 100_000,  # deeper than Python's JSON parser goes
+        json.dumps({"usage": True, "event": "big", "attributes": {"x": "y" * 300_000}}),
+        "",
+    ]
+    for _ in range(40):
+        length = rng.randint(1, 200)
+        lines.append(
+            "".join(
+                chr(rng.choice((0, 9, 10, 34, 92, 123, rng.randint(1, 0x2FFF))))
+                for _ in range(length)
+            )
+        )
+    return lines
+
+
+def test_poison_lines_are_stored_raw_as_bad_and_the_copy_goes_on(loki, database):
+    # One usage event holding "\u0000" used to stop the copy for good: 0 of 201 stored.
+    good = [usage_line(n) for n in range(200)]
+    junk = junk_lines()
+    lines = good[:100] + junk + good[100:]
+    for n, line in enumerate(lines):
+        loki.push(LABELS, NOW - 50 * 10**9 + n * 1000, line)
+    metrics = scrape(loki, database)
+    total, distinct = asyncio.run(rows(database))
+    assert (total, distinct) == (len(lines), len(lines))  # nothing lost, nothing twice
+    assert value(metrics.stored) == len(lines)
+    assert value(metrics.bad_lines) == len(junk)
+    (events,) = asyncio.run(
+        rows(
+            database,
+            "SELECT count(*) FROM usage_events WHERE event = 'roll' AND bad_reason IS NULL",
+        )
+    )
+    assert events == 200
+    (nul,) = asyncio.run(
+        rows(database, "SELECT bad_reason FROM usage_events WHERE raw_line LIKE 'raw NUL%'")
+    )
+    assert "NUL" in nul
+    assert value(scrape(loki, database).stored) == 0  # read again: nothing twice
+
+
+def test_a_row_postgresql_refuses_anyway_is_stored_as_bad_with_its_reason(database):
+    from usage_scraper.events import Row
+
+    def row(key: bytes, raw: str) -> Row:
+        from datetime import UTC, datetime
+
+        return Row(key, datetime.now(UTC), "svc", "roll", "{}", "{}", raw, None)
+
+    async def run() -> int:
+        store = Store(database)
+        try:
+            # A NUL in text reaches PostgreSQL only if to_row() missed it: the page still goes in.
+            return await store.save([row(b"1", "fine"), row(b"2", "bad \x00 text")], "q", 1)
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == 2
+    (reason,) = asyncio.run(
+        rows(database, "SELECT bad_reason FROM usage_events WHERE event_key = '\\x32'")
+    )
+    assert reason.startswith("PostgreSQL refused it:")
+
+
+def test_a_wrong_password_is_an_unhealthy_service_that_recovers_without_a_restart(
+    loki, postgres_cluster, start_service
+):
+    from tests.support.postgres import PASSWORD, USER
+
+    dsn = postgres_cluster.create_database(f"usage_pw_{free_port()}")
+    role = f"scraper_{free_port()}"
+    grant = f"CREATE ROLE {role} LOGIN PASSWORD 'right'; GRANT ALL ON SCHEMA public TO {role}"
+    asyncio.run(asyncpg_execute(dsn, grant))
+    for n in range(20):
+        loki.push(LABELS, time.time_ns() - 20 * 10**9 + n, usage_line(n))
+    port = free_port()
+    wrong = dsn.replace(f"{USER}:{PASSWORD}", f"{role}:wrong")
+    service = start_service(
+        "usage-scraper",
+        {
+            "USAGE_SCRAPER_PORT": str(port),
+            "LOKI_URL": loki.url,
+            "USAGE_SCRAPER_DATABASE_URL": wrong,
+            "LOOKBACK_MINUTES": "5",
+            "SAFETY_LAG_SECONDS": "0",
+            "POLL_INTERVAL_SECONDS": "0.2",
+            "USAGE_SCRAPER_MAX_BACKOFF_SECONDS": "0.3",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        },
+        port,
+        ready_path="/metrics",
+    )
+
+    def health() -> httpx.Response:
+        return httpx.get(f"{service.base_url}/healthz", timeout=5)
+
+    unhealthy = poll_until(lambda: (r := health()).status_code == 503 and r, timeout=30)
+    assert "password authentication failed" in unhealthy.json()["detail"]
+    error = service.wait_for_log(level="ERROR", dependency="unexpected")
+    assert "password authentication failed" in error["message"]
+    assert service.process.poll() is None
+
+    asyncio.run(asyncpg_execute(dsn, f"ALTER ROLE {role} PASSWORD 'wrong'"))
+    poll_until(
+        lambda: asyncio.run(rows(dsn))[0] == 20, timeout=30, what="events once the password fits"
+    )
+    poll_until(lambda: health().status_code == 200, timeout=30, what="healthy again")
+
+
+async def asyncpg_execute(dsn: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOOKBACK_MINUTES", "inf"),
+        ("POLL_INTERVAL_SECONDS", "nan"),
+        ("USAGE_SCRAPER_PORT", "70000"),
+    ],
+)
+def test_settings_that_would_stop_or_misdirect_the_copy_are_refused_at_start(name, value) -> None:
+    result = run_entry_point(
+        "usage-scraper", {"DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x", name: value}
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"usage-scraper: invalid setting {name}:"), line

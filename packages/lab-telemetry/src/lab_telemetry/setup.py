@@ -1,8 +1,10 @@
 """The one call that wires telemetry into a FastAPI app or a plain process."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
@@ -62,9 +64,12 @@ def instrument_app(
     *,
     settings: TelemetrySettings | None = None,
     span_processor: SpanProcessor | None = None,
+    health: Callable[[], str | None] | None = None,
 ) -> Telemetry:
     """Everything `setup_telemetry` does, plus a server span and HTTP metrics per request,
     `/metrics` (OpenMetrics when asked for) and `/healthz`, both kept out of traces and metrics.
+
+    `health` returns why the app is not working, or None: `/healthz` then answers 503 with it.
     """
     telemetry = setup_telemetry(service_name, settings=settings, span_processor=span_processor)
     _disable_native_telemetry(app)
@@ -81,8 +86,11 @@ def instrument_app(
         return Response(body, media_type=content_type)
 
     @app.get(HEALTH_PATH, include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> JSONResponse:
+        problem = health() if health else None
+        if problem:
+            return JSONResponse({"status": "unhealthy", "detail": problem}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     app.state.telemetry = telemetry
     return telemetry

@@ -17,15 +17,15 @@ SERVICE_NAME = "usage-scraper"
 
 
 def create_app(settings: ScraperSettings) -> FastAPI:
-    metrics: ScraperMetrics | None = None
+    scraper: Scraper | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        nonlocal scraper
         store = Store(settings.database_url)
         async with httpx.AsyncClient(
             base_url=settings.loki_url, timeout=settings.request_timeout_seconds
         ) as loki:
-            assert metrics is not None
             scraper = Scraper(settings, store, loki, metrics)
             task = asyncio.create_task(scraper.run_forever(), name="scraper")
             yield
@@ -34,8 +34,12 @@ def create_app(settings: ScraperSettings) -> FastAPI:
                 await task
         await store.close()
 
+    def health() -> str | None:
+        """503 on /healthz while the copy is failing or has stopped: compose and Docker see it."""
+        return scraper.health() if scraper else "starting"
+
     app = FastAPI(title="usage-scraper", lifespan=lifespan)
-    telemetry = instrument_app(app, SERVICE_NAME)
+    telemetry = instrument_app(app, SERVICE_NAME, health=health)
     metrics = ScraperMetrics(telemetry.metrics)
     return app
 

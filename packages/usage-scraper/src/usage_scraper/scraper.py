@@ -36,7 +36,7 @@ class ScraperMetrics:
         self.behind = metrics.gauge(
             "usage_scraper_seconds_behind", "Now minus the saved position, in seconds."
         )
-        for dependency in ("loki", "postgres"):
+        for dependency in ("loki", "postgres", "unexpected"):
             self.failures.labels(dependency)
 
 
@@ -54,6 +54,11 @@ class Scraper:
         self.loki = loki
         self.metrics = metrics
         self.clock = clock
+        # For /healthz and the log lines: where the copy is, and how it is going.
+        self.position_ns: int | None = None
+        self.failed_polls = 0
+        self.last_error: str | None = None
+        self.stopped: str | None = None
 
     async def poll_once(self) -> int:
         """Copy everything from the saved position up to now minus the safety lag.
@@ -70,6 +75,7 @@ class Scraper:
         end = now - int(settings.safety_lag_seconds * 1e9)
         stored = 0
         while start < end:
+            self.position_ns = start
             entries = await query_range(self.loki, settings.query, start, end, settings.batch_size)
             if len(entries) < settings.batch_size:
                 next_start = end  # the page holds everything in [start, end)
@@ -96,26 +102,60 @@ class Scraper:
             start = next_start
         return stored
 
+    def health(self) -> str | None:
+        """Why the copy is not working, or None: what /healthz answers 503 with."""
+        if self.stopped is not None:
+            return f"the copy loop stopped: {self.stopped}"
+        if self.failed_polls >= self.settings.unhealthy_after_failed_polls:
+            return f"{self.failed_polls} polls in a row failed, the last: {self.last_error}"
+        return None
+
     async def run_forever(self) -> None:
-        """Poll every interval; on a failure, retry with backoff. Never exits on a fault."""
+        """Poll every interval; on any failure, log it, retry with backoff. Never exits on a fault.
+
+        Loki or PostgreSQL down is expected (a WARNING); anything else is a bug or a poison
+        input (an ERROR with the position it happened at, and its traceback), retried all the
+        same, so the copy resumes by itself once the cause is gone.
+        """
         first_backoff = min(1.0, self.settings.max_backoff_seconds)
         backoff = first_backoff
-        while True:
-            try:
-                stored = await self.poll_once()
-            except (LokiError, DatabaseUnavailable) as exc:
-                dependency = "loki" if isinstance(exc, LokiError) else "postgres"
-                self.metrics.failures.labels(dependency).inc()
-                logger.warning(
-                    "poll failed, retrying in %.0f s: %s",
-                    backoff,
-                    exc,
-                    extra={"dependency": dependency},
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.settings.max_backoff_seconds)
-                continue
-            backoff = first_backoff
-            if stored:
-                logger.info("stored %d usage events", stored, extra={"stored": stored})
-            await asyncio.sleep(self.settings.poll_interval_seconds)
+        try:
+            while True:
+                try:
+                    stored = await self.poll_once()
+                except Exception as exc:  # every failure is retried, see above
+                    self._failed(exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self.settings.max_backoff_seconds)
+                    continue
+                backoff = first_backoff
+                self.failed_polls, self.last_error = 0, None
+                if stored:
+                    logger.info("stored %d usage events", stored, extra={"stored": stored})
+                await asyncio.sleep(self.settings.poll_interval_seconds)
+        except BaseException as exc:
+            self.stopped = repr(exc)
+            raise
+
+    def _failed(self, exc: Exception, backoff: float) -> None:
+        self.failed_polls += 1
+        self.last_error = str(exc) or type(exc).__name__
+        if isinstance(exc, LokiError | DatabaseUnavailable):
+            dependency = "loki" if isinstance(exc, LokiError) else "postgres"
+            self.metrics.failures.labels(dependency).inc()
+            logger.warning(
+                "poll failed, retrying in %.0f s: %s",
+                backoff,
+                exc,
+                extra={"dependency": dependency},
+            )
+            return
+        self.metrics.failures.labels("unexpected").inc()
+        logger.error(
+            "poll failed unexpectedly at position %s, retrying in %.0f s: %r",
+            self.position_ns,
+            backoff,
+            exc,
+            exc_info=exc,
+            extra={"dependency": "unexpected", "position_ns": self.position_ns},
+        )

@@ -9,10 +9,11 @@ def env(name: str) -> AliasChoices:
 
 
 class ScraperSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # No Infinity or NaN anywhere: LOOKBACK_MINUTES=inf would stop the copy at its first poll.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
 
     host: str = Field(default="127.0.0.1", validation_alias="USAGE_SCRAPER_HOST")
-    port: int = Field(default=8010, validation_alias="USAGE_SCRAPER_PORT")
+    port: int = Field(default=8010, ge=1, le=65535, validation_alias="USAGE_SCRAPER_PORT")
     loki_url: str = Field(default="http://127.0.0.1:3100", validation_alias=env("LOKI_URL"))
     # postgresql://USER:PASSWORD@HOST:PORT/usage_stats; no default: credentials come from outside.
     database_url: str = Field(validation_alias=env("DATABASE_URL"))
@@ -21,14 +22,22 @@ class ScraperSettings(BaseSettings):
         default=60, gt=0, le=3600, validation_alias=env("POLL_INTERVAL_SECONDS")
     )
     # Where to start when no position is saved yet.
-    lookback_minutes: float = Field(default=2, ge=0, validation_alias=env("LOOKBACK_MINUTES"))
+    lookback_minutes: float = Field(
+        default=2, ge=0, le=60 * 24 * 31, validation_alias=env("LOOKBACK_MINUTES")
+    )
     # Read only up to now minus this, so lines that reach Loki late are not skipped.
-    safety_lag_seconds: float = Field(default=30, ge=0, validation_alias=env("SAFETY_LAG_SECONDS"))
+    safety_lag_seconds: float = Field(
+        default=30, ge=0, le=3600, validation_alias=env("SAFETY_LAG_SECONDS")
+    )
     # Entries per query_range page; Loki caps it at max_entries_limit_per_query (5,000).
     batch_size: int = Field(default=5000, ge=1, le=5000, validation_alias=env("BATCH_SIZE"))
     request_timeout_seconds: float = Field(
-        default=30, gt=0, validation_alias=env("REQUEST_TIMEOUT_SECONDS")
+        default=30, gt=0, le=600, validation_alias=env("REQUEST_TIMEOUT_SECONDS")
     )
     max_backoff_seconds: float = Field(
-        default=60, gt=0, validation_alias=env("MAX_BACKOFF_SECONDS")
+        default=60, gt=0, le=3600, validation_alias=env("MAX_BACKOFF_SECONDS")
+    )
+    # /healthz answers 503 after this many failed polls in a row (and while they go on).
+    unhealthy_after_failed_polls: int = Field(
+        default=3, ge=1, le=1000, validation_alias=env("UNHEALTHY_AFTER_FAILED_POLLS")
     )

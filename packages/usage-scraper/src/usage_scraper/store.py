@@ -6,7 +6,7 @@ from importlib import resources
 
 import asyncpg
 
-from usage_scraper.events import Row
+from usage_scraper.events import Row, refused
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,39 @@ UNAVAILABLE = (
 
 class DatabaseUnavailable(Exception):
     pass
+
+
+# What PostgreSQL raises for a row it will not store (bad text, bad JSON, a value out of range),
+# and what asyncpg raises when it cannot even encode one.
+REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, UnicodeError, ValueError)
+
+
+async def _insert(connection: asyncpg.Connection, rows: list[Row]) -> int:
+    """COPY into the scratch table, then one INSERT that skips known keys: the speed of COPY with
+    the idempotence of ON CONFLICT DO NOTHING. Returns rows inserted."""
+    if not rows:
+        return 0
+    await connection.execute("TRUNCATE incoming")
+    await connection.copy_records_to_table(
+        "incoming", records=[tuple(getattr(r, c) for c in COLUMNS) for r in rows], columns=COLUMNS
+    )
+    status = await connection.execute(INSERT_NEW)
+    return int(status.rsplit(" ", 1)[1])
+
+
+async def _insert_one_by_one(connection: asyncpg.Connection, rows: list[Row]) -> int:
+    inserted = 0
+    for row in rows:
+        try:
+            async with connection.transaction():
+                inserted += await _insert(connection, [row])
+        except REFUSED as exc:
+            logger.warning(
+                "PostgreSQL refused a line; stored raw as bad: %s", exc, extra={"bad_line": True}
+            )
+            async with connection.transaction():
+                inserted += await _insert(connection, [refused(row, str(exc))])
+    return inserted
 
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
@@ -87,21 +120,17 @@ class Store:
         try:
             pool = await self._get_pool()
             async with pool.acquire() as connection, connection.transaction():
-                inserted = 0
-                if rows:
-                    # COPY into a scratch table, then one INSERT that skips known keys: the
-                    # speed of COPY with the idempotence of ON CONFLICT DO NOTHING.
-                    await connection.execute(
-                        "CREATE TEMP TABLE incoming (LIKE usage_events INCLUDING DEFAULTS)"
-                        " ON COMMIT DROP"
-                    )
-                    await connection.copy_records_to_table(
-                        "incoming",
-                        records=[tuple(getattr(r, c) for c in COLUMNS) for r in rows],
-                        columns=COLUMNS,
-                    )
-                    status = await connection.execute(INSERT_NEW)
-                    inserted = int(status.rsplit(" ", 1)[1])
+                await connection.execute(
+                    "CREATE TEMP TABLE incoming (LIKE usage_events INCLUDING DEFAULTS)"
+                    " ON COMMIT DROP"
+                )
+                try:
+                    async with connection.transaction():  # a savepoint
+                        inserted = await _insert(connection, rows)
+                except REFUSED:
+                    # One row PostgreSQL will not take must not stop the copy: row by row, a
+                    # refused row is stored raw as bad, with PostgreSQL's reason.
+                    inserted = await _insert_one_by_one(connection, rows)
                 await connection.execute(
                     "INSERT INTO scraper_position (query, position_ns, updated_at)"
                     " VALUES ($1, $2, now()) ON CONFLICT (query)"
