@@ -48,6 +48,11 @@ def dice_roller(start_service, otlp_receiver: OtlpReceiver):
     )
 
 
+def target(url: str) -> str:
+    """host:port of a URL, as HTTP_CONSOLE_ALLOWED_HOSTS takes it."""
+    return url.split("://", 1)[1].split("/", 1)[0]
+
+
 def send(page, method: str, url: str) -> None:
     page.locator("#method").select_option(method)
     page.locator("#url").fill(url)
@@ -57,7 +62,7 @@ def send(page, method: str, url: str) -> None:
 def test_get_to_a_dice_roller_shows_200_and_the_rolls_in_one_trace(
     console, dice_roller, browser_page, otlp_receiver
 ) -> None:
-    service = console()
+    service = console(HTTP_CONSOLE_ALLOWED_HOSTS=target(dice_roller.base_url))
     page = browser_page
     page.goto(service.base_url)
     send(page, "GET", f"{dice_roller.base_url}/roll/4d6")
@@ -82,7 +87,7 @@ def test_get_to_a_dice_roller_shows_200_and_the_rolls_in_one_trace(
 
 
 def test_post_with_a_json_body_and_a_custom_header_arrives(console, echo, browser_page) -> None:
-    service = console()
+    service = console(HTTP_CONSOLE_ALLOWED_HOSTS=target(echo.url))
     page = browser_page
     page.goto(service.base_url)
     page.locator("#header_name_0").fill("X-Lab-Test")
@@ -109,7 +114,8 @@ def test_post_with_a_json_body_and_a_custom_header_arrives(console, echo, browse
 
 
 def test_errors_show_in_the_page_and_are_logged(console, echo, browser_page) -> None:
-    service = console(HTTP_CONSOLE_ALLOWED_HOSTS="127.0.0.1")
+    port = free_port()
+    service = console(HTTP_CONSOLE_ALLOWED_HOSTS=f"{target(echo.url)},127.0.0.1:{port}")
     page = browser_page
     page.goto(service.base_url)
     send(page, "GET", "not-a-url")
@@ -121,9 +127,8 @@ def test_errors_show_in_the_page_and_are_logged(console, echo, browser_page) -> 
     page.locator("#error").get_by_text("The body is not valid JSON").wait_for()
 
     send(page, "GET", "http://localhost:1/")
-    page.locator("#error").get_by_text("Refused: localhost is not an allowed host").wait_for()
+    page.locator("#error").get_by_text("Refused: localhost:1 is not one of the lab's").wait_for()
 
-    port = free_port()
     page.get_by_label("none").check()
     send(page, "GET", f"http://127.0.0.1:{port}/")
     page.locator("#error").get_by_text(f"Connection refused by 127.0.0.1:{port}").wait_for()
@@ -132,3 +137,55 @@ def test_errors_show_in_the_page_and_are_logged(console, echo, browser_page) -> 
     )
     assert "Connection refused" in error["message"] and error["session_id"]
     assert echo.received == []  # nothing invalid was sent
+
+
+OPEN_THE_CONSOLES_WEBSOCKET = """
+url => new Promise(resolve => {
+    const socket = new WebSocket(url);
+    socket.onopen = () => { resolve("open"); socket.close(); };
+    socket.onclose = event => resolve(`closed ${event.code}`);
+})
+"""
+
+
+@pytest.fixture
+def other_origin(tmp_path):
+    """A page served from another origin (another port): what any web page could be."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "index.html").write_text("<html><body>another site</body></html>")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_on_another_origin_cannot_drive_the_console(
+    console, browser_page, other_origin
+) -> None:
+    service = console()
+    websocket = service.base_url.replace("http://", "ws://") + "/websocket/"
+    # Before the fix this opened, and the page then sent requests through the console.
+    browser_page.goto(other_origin)
+    assert browser_page.evaluate(OPEN_THE_CONSOLES_WEBSOCKET, websocket).startswith("closed")
+    refusal = service.wait_for_log(level="WARNING", origin=other_origin)
+    assert "refused a websocket" in refusal["message"]
+    # From the console's own page, the same websocket opens.
+    browser_page.goto(service.base_url)
+    assert browser_page.evaluate(OPEN_THE_CONSOLES_WEBSOCKET, websocket) == "open"
+
+
+def test_a_foreign_host_name_gets_400_so_dns_rebinding_finds_nothing(console) -> None:
+    import httpx
+
+    service = console()
+    port = service.base_url.rsplit(":", 1)[1]
+    rebound = httpx.get(service.base_url, headers={"Host": f"rebound.example:{port}"}, timeout=5)
+    assert rebound.status_code == 400
+    assert httpx.get(service.base_url, timeout=5).status_code == 200
+    # /healthz and /metrics answer any Host: Docker's healthcheck and Prometheus use addresses.
+    assert httpx.get(f"{service.base_url}/metrics", headers={"Host": "10.0.0.5:8000"}).is_success

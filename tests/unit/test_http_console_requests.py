@@ -8,6 +8,8 @@ import pytest
 from http_console.requests import RequestError, RequestSpec, build, render_body, send
 from http_console.settings import ConsoleSettings
 
+ANY = {"*"}  # any target: these tests are about building and sending
+
 
 def test_query_headers_and_json_body_are_built() -> None:
     prepared = build(
@@ -18,7 +20,8 @@ def test_query_headers_and_json_body_are_built() -> None:
             headers=[("X-Trace-Me", "yes"), ("", "")],
             body_mode="json",
             body='{"name": "d8",\n "faces": [1, 2]}',
-        )
+        ),
+        ANY,
     )
     assert prepared.method == "POST"
     assert str(prepared.url) == "http://127.0.0.1:8502/dice?x=1&die=fair"
@@ -34,7 +37,8 @@ def test_raw_body_keeps_its_bytes_and_a_given_content_type_wins() -> None:
             headers=[("content-type", "text/csv")],
             body_mode="raw",
             body="a,b\n1,2",
-        )
+        ),
+        ANY,
     )
     assert prepared.content == b"a,b\n1,2"
     assert prepared.headers == [("content-type", "text/csv")]
@@ -58,16 +62,50 @@ def test_raw_body_keeps_its_bytes_and_a_given_content_type_wins() -> None:
 )
 def test_bad_requests_say_what_is_wrong(spec: RequestSpec, message: str) -> None:
     with pytest.raises(RequestError) as error:
-        build(spec)
+        build(spec, ANY)
     assert message in str(error.value)
 
 
-def test_the_allow_list_refuses_other_hosts() -> None:
-    allowed = ConsoleSettings(allowed_hosts="127.0.0.1, Dice-Roller").allowed_hosts
-    assert allowed == ["127.0.0.1", "dice-roller"]
-    build(RequestSpec("GET", "http://dice-roller:8000/roll/3d6"), allowed)
-    with pytest.raises(RequestError, match=r"Refused: example\.com is not an allowed host"):
-        build(RequestSpec("GET", "http://example.com/"), allowed)
+def test_the_allow_list_is_host_and_port_and_the_labs_services_by_default() -> None:
+    settings = ConsoleSettings(allowed_hosts="127.0.0.1:9999, My-API:8080")
+    assert settings.allowed_hosts == ["127.0.0.1:9999", "my-api:8080"]
+    for allowed in (
+        "http://my-api:8080/x",
+        "http://127.0.0.1:9999/",
+        "http://127.0.0.1:8001/roll/3d6",  # the lab's dice-roller, on the host
+        "http://localhost:8501/roll",
+        "http://demo-dice-roller:8000/roll/3d6",  # and in the compose network
+        "http://stage5-die-service:8000/dice",
+        "http://prometheus:9090/api/v1/query",
+    ):
+        build(RequestSpec("GET", allowed), settings.targets)
+    for refused in (
+        "http://example.com/",  # port 80
+        "https://my-api/",  # port 443, not 8080: the port is part of the entry
+        "http://127.0.0.1:5433/",  # the usage database's port, not an HTTP service of the lab
+        "http://169.254.169.254/latest/meta-data/",
+    ):
+        with pytest.raises(RequestError, match="is not one of the lab's services"):
+            build(RequestSpec("GET", refused), settings.targets)
+    build(RequestSpec("GET", "http://example.com/"), ConsoleSettings(allowed_hosts="*").targets)
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1", "host:port", "h:70000", ":80"])
+def test_an_allow_list_entry_without_a_port_is_refused_at_start(entry: str) -> None:
+    with pytest.raises(ValueError, match="is not host:port"):
+        ConsoleSettings(allowed_hosts=entry)
+
+
+def test_a_non_ascii_header_value_is_refused_with_a_message() -> None:
+    # It used to end the browser session with no message (httpx cannot encode it).
+    with pytest.raises(RequestError, match=r"has 'é', which is not ASCII"):
+        build(RequestSpec("GET", "http://h/", headers=[("X-Name", "café")]), ANY)
+
+
+def test_credentials_in_a_url_are_not_in_its_label() -> None:
+    label = RequestSpec("GET", "http://user:s3cret@127.0.0.1:8001/roll/3d6").label
+    assert "s3cret" not in label and "user" not in label
+    assert label == "GET http://REDACTED:REDACTED@127.0.0.1:8001/roll/3d6"
 
 
 def test_json_is_pretty_printed_text_is_text_binary_is_not_shown() -> None:
@@ -93,7 +131,7 @@ def answer(handler) -> httpx.AsyncClient:
 def sent(handler, url: str = "http://127.0.0.1:9/x", limit: int = 1000):
     async def go():
         async with answer(handler) as client:
-            return await send(client, build(RequestSpec("GET", url, timeout=2)), limit)
+            return await send(client, build(RequestSpec("GET", url, timeout=2), ANY), limit)
 
     return asyncio.run(go())
 
@@ -143,7 +181,9 @@ def test_a_refused_connection_for_real() -> None:
 
     async def go():
         async with httpx.AsyncClient() as client:
-            return await send(client, build(RequestSpec("GET", f"http://127.0.0.1:{port}/")), 100)
+            return await send(
+                client, build(RequestSpec("GET", f"http://127.0.0.1:{port}/"), ANY), 100
+            )
 
     with pytest.raises(RequestError, match="Connection refused"):
         asyncio.run(go())

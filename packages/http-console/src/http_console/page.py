@@ -6,6 +6,7 @@ from dataclasses import replace
 import httpx
 from lab_telemetry import Telemetry, explore_url, log_usage
 from opentelemetry import trace
+from opentelemetry.util.http import redact_url
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
 from http_console.requests import (
@@ -17,7 +18,7 @@ from http_console.requests import (
     build,
     send,
 )
-from http_console.settings import ConsoleSettings
+from http_console.settings import ANY_TARGET, ConsoleSettings
 
 logger = logging.getLogger("http_console")
 MAX_ROWS = 20
@@ -45,7 +46,10 @@ def rows_ui(prefix: str, count: int, current: dict[str, str], placeholder: tuple
 
 
 def page_ui(settings: ConsoleSettings) -> ui.Tag:
-    allowed = ", ".join(settings.allowed_hosts) or "any host"
+    if ANY_TARGET in settings.targets:
+        allowed = "any host"
+    else:
+        allowed = "the lab's services" + "".join(f", {t}" for t in settings.allowed_hosts)
     return ui.page_fluid(
         ui.h2("HTTP console"),
         ui.p(f"Requests go out from this server (allowed: {allowed}). Each Send is traced."),
@@ -157,13 +161,15 @@ def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.As
         row_button("remove_header", header_count, -1)
 
         async def run(spec: RequestSpec) -> None:
+            # Credentials typed into the URL (user:password@) never reach a span or a log line.
+            url = redact_url(spec.url)
             with telemetry.tracer.start_as_current_span(
-                "send", attributes={"http.request.method": spec.method, "url.full": spec.url}
+                "send", attributes={"http.request.method": spec.method, "url.full": url}
             ) as span:
                 trace_id = trace.format_trace_id(span.get_span_context().trace_id)
-                fields = {"session_id": session.id, "method": spec.method, "url": spec.url}
+                fields = {"session_id": session.id, "method": spec.method, "url": url}
                 try:
-                    prepared = build(spec, settings.allowed_hosts)
+                    prepared = build(spec, settings.targets)
                     view = await send(client, prepared, settings.max_body_bytes)
                 except RequestError as exc:
                     span.set_status(trace.StatusCode.ERROR, str(exc))
@@ -180,9 +186,7 @@ def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.As
                 )
                 if view.status >= 500:
                     span.set_status(trace.StatusCode.ERROR, f"HTTP {view.status}")
-                logger.log(
-                    level, "sent %s %s: %s", spec.method, spec.url, view.status, extra=fields
-                )
+                logger.log(level, "sent %s %s: %s", spec.method, url, view.status, extra=fields)
                 log_usage("send", method=spec.method, status=view.status)
                 sends.labels(spec.method, f"{view.status // 100}xx").inc()
                 result.set((view, None, trace_id))
@@ -202,7 +206,9 @@ def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.As
                 body=input.body(),
                 timeout=float(input.timeout() or settings.default_timeout_seconds),
             )
-            logger.info("send %s %s", spec.method, spec.url, extra={"session_id": session.id})
+            logger.info(
+                "send %s %s", spec.method, redact_url(spec.url), extra={"session_id": session.id}
+            )
             await run(spec)
 
         @reactive.effect

@@ -8,15 +8,19 @@ import json
 import re
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import httpx
+from opentelemetry.util.http import redact_url
+
+from http_console.settings import ANY_TARGET
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 BODY_MODES = ("none", "json", "raw")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 EXAMPLE_URL = "http://127.0.0.1:8001/roll/3d6"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RequestError(ValueError):
@@ -37,7 +41,8 @@ class RequestSpec:
 
     @property
     def label(self) -> str:
-        return f"{self.method} {self.url}"
+        """For the history list: credentials in the URL redacted."""
+        return f"{self.method} {redact_url(self.url)}"
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,11 @@ class ResponseView:
     size: int = 0
 
 
-def build(spec: RequestSpec, allowed_hosts: Sequence[str] = ()) -> Prepared:
+def build(spec: RequestSpec, allowed_targets: Collection[str]) -> Prepared:
+    """The request to send, or a RequestError saying what is wrong with it.
+
+    `allowed_targets` holds host:port entries ("*": any): the console is not an open proxy.
+    """
     method = spec.method.upper()
     if method not in METHODS:
         raise RequestError(f"Unknown method {spec.method!r}: use one of {', '.join(METHODS)}.")
@@ -75,10 +84,11 @@ def build(spec: RequestSpec, allowed_hosts: Sequence[str] = ()) -> Prepared:
             f"Invalid URL {spec.url!r}: it needs http:// or https:// and a host, "
             f"for example {EXAMPLE_URL}"
         )
-    if allowed_hosts and url.host.lower() not in allowed_hosts:
+    target = f"{url.host.lower()}:{url.port or DEFAULT_PORTS[url.scheme]}"
+    if ANY_TARGET not in allowed_targets and target not in allowed_targets:
         raise RequestError(
-            f"Refused: {url.host} is not an allowed host ({', '.join(allowed_hosts)}); "
-            "HTTP_CONSOLE_ALLOWED_HOSTS sets the list."
+            f"Refused: {target} is not one of the lab's services; HTTP_CONSOLE_ALLOWED_HOSTS "
+            "(host:port entries, comma-separated) allows more."
         )
     query = [(k.strip(), v) for k, v in spec.query if k.strip()]
     if query:
@@ -92,6 +102,12 @@ def build(spec: RequestSpec, allowed_hosts: Sequence[str] = ()) -> Prepared:
             raise RequestError(f"Invalid header name {name!r}: letters, digits and -_. only.")
         if "\n" in value or "\r" in value:
             raise RequestError(f"The value of header {name} has a line break.")
+        if not value.isascii():
+            odd = next(c for c in value if not c.isascii())
+            raise RequestError(
+                f"The value of header {name} has {odd!r}, which is not ASCII: header values "
+                "carry ASCII only (percent-encode the rest)."
+            )
         headers.append((name, value))
     content = None
     if spec.body_mode == "json":
