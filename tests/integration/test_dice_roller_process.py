@@ -94,3 +94,27 @@ def test_a_bad_setting_is_one_line_and_a_nonzero_exit(tmp_path) -> None:
         "dice-roller: invalid setting DICE_ROLLER_PORT: Input should be a valid integer, "
         "unable to parse string as an integer"
     ]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "0"])
+def test_a_port_out_of_range_is_one_line_not_another_port(port: str) -> None:
+    # 70000 used to bind 4464 (70000 mod 65536), silently.
+    result = run_entry_point("dice-roller", {"DICE_ROLLER_PORT": port})
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("dice-roller: invalid setting DICE_ROLLER_PORT:")
+
+
+def test_a_busy_port_is_one_line_naming_it() -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = run_entry_point("dice-roller", {"DICE_ROLLER_PORT": str(busy)})
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"dice-roller: cannot listen on 127.0.0.1:{busy}: Address already in use"
+    ]
+    assert result.stdout == ""

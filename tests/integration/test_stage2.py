@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+import httpx
 import pytest
 import streamlit as st
 from lab_telemetry.testing import OtlpReceiver, poll_until
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_entry_point
 
 PAGE = REPO / "packages/stage2/src/stage2/page.py"
 
@@ -104,3 +105,45 @@ def test_the_page_file_is_what_the_entry_point_serves() -> None:
     import stage2.frontend
 
     assert Path(stage2.frontend.__file__).with_name("page.py") == PAGE
+
+
+def test_the_frontends_metrics_answer_before_any_page_view(start_service) -> None:
+    # They used to open with the first page view, so Prometheus saw the frontend down until then.
+    port, metrics_port = free_port(), free_port()
+    start_service(
+        "stage2-frontend",
+        {"FRONTEND_PORT": str(port), "FRONTEND_METRICS_PORT": str(metrics_port)},
+        port,
+        ready_path="/_stcore/health",
+    )
+    metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    assert 'frontend_rolls_total{die="fair",outcome="ok"} 0.0' in metrics
+
+
+def test_a_busy_metrics_port_is_one_line(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = run_entry_point(
+            "stage2-frontend",
+            {
+                "FRONTEND_PORT": str(free_port()),
+                "FRONTEND_METRICS_PORT": str(busy),
+                "HOME": str(tmp_path),
+            },
+        )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"stage2-frontend: cannot serve metrics on 127.0.0.1:{busy}: Address already in use"
+    ]
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_port_out_of_range_is_one_line(port: str) -> None:
+    result = run_entry_point("stage2-frontend", {"FRONTEND_PORT": port})
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("stage2-frontend: invalid setting FRONTEND_PORT:")

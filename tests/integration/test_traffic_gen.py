@@ -186,16 +186,38 @@ def test_an_unreachable_target_is_one_line_and_exit_1() -> None:
     ("args", "message"),
     [
         (["--users", "0"], "traffic-gen: --users: Input should be greater than or equal to 1"),
-        (["--think-time", "5-1"], "traffic-gen: --think-time 5-1: MIN must not exceed MAX"),
+        (["--think-time", "5-1"], "traffic-gen: --think-time: MIN must not exceed MAX in '5-1'"),
         (
             ["--think-time", "soon"],
-            "traffic-gen: --think-time soon: expected MIN-MAX seconds, e.g. 0.5-2",
+            "traffic-gen: --think-time: expected MIN-MAX seconds, e.g. 0.5-2, not 'soon'",
         ),
+        # Not numbers a run can wait for: accepted before, and a run that never paused.
+        (
+            ["--think-time", "nan-nan"],
+            "traffic-gen: --think-time: expected MIN-MAX seconds, e.g. 0.5-2, not 'nan-nan'",
+        ),
+        (["--duration", "inf"], "traffic-gen: --duration: Input should be a finite number"),
         (["--target", "stage-9"], "traffic-gen: argument --target: invalid choice: 'stage-9'"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = traffic_gen(*args)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NUM_USERS": "0"}, "traffic-gen: NUM_USERS: Input should be greater than or equal to 1"),
+        ({"TRAFFIC_USERS": "many"}, "traffic-gen: TRAFFIC_USERS: Input should be a valid integer"),
+        ({"TRAFFIC_THINK_TIME": "inf-inf"}, "traffic-gen: TRAFFIC_THINK_TIME: expected MIN-MAX"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_as_it_was_set(env, message: str) -> None:
+    # It used to name a flag (--users) nobody had given.
+    result = traffic_gen(env=env)
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(message)

@@ -84,3 +84,28 @@ def test_timestamp_is_utc_with_milliseconds() -> None:
     assert formatter.timestamp(0.001) == "1970-01-01T00:00:00.001Z"
     assert formatter.timestamp(1764104400.25) == "2025-11-25T21:00:00.250Z"
     assert formatter.timestamp(1764104401.0) == "2025-11-25T21:00:01.000Z"
+
+
+def test_lines_still_arrive_after_dictconfig_closes_the_handler(tmp_path) -> None:
+    # Streamlit starts uvicorn, whose logging.config.dictConfig closes every existing handler:
+    # the handler, still on the root logger, used to drop every line after that, silently.
+    import logging.config
+    import os
+
+    from lab_telemetry.logs import configure_logging
+
+    path = tmp_path / "out.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("frontend", fd=fd)
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+        logging.getLogger("after.dictconfig").warning("still here")
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert [line["message"] for line in lines] == ["still here"]
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        root.handlers[:], root.level = saved
+        os.close(fd)

@@ -105,24 +105,28 @@ class BatchedStreamHandler(logging.StreamHandler):
 
     def __init__(self, stream: Any, interval: float = 0.1) -> None:
         super().__init__(stream)
-        self._closed = threading.Event()
+        self._stopped = threading.Event()  # not _closed: logging.Handler.close() sets that to True
         self._interval = interval
         threading.Thread(target=self._flush_periodically, name="log-flush", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.stream.write(self.format(record) + self.terminator)
+            if self._stopped.is_set():
+                # Closed but still attached: logging.config.dictConfig closes every handler it
+                # finds (Streamlit's uvicorn calls it after we set up), and nothing flushes now.
+                self.flush()
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
 
     def _flush_periodically(self) -> None:
-        while not self._closed.wait(self._interval):
+        while not self._stopped.wait(self._interval):
             self.flush()
 
     def close(self) -> None:
-        self._closed.set()
+        self._stopped.set()
         self.flush()
         super().close()
 

@@ -1,7 +1,9 @@
 """What every app's entry point does: read its settings, serve with uvicorn, flush on exit."""
 
 import signal
+import socket
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import TypeVar
 
@@ -27,6 +29,21 @@ def load_settings(settings_class: type[S], program: str) -> S:
         sys.exit(2)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound here so that a busy port or a bad address is one line on
+    stderr and exit status 2 (uvicorn would log it as several lines, then exit 1)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        program = Path(sys.argv[0]).name
+        print(f"{program}: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
+    return sock
+
+
 def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -41,11 +58,13 @@ def serve(app: Starlette, host: str, port: int) -> None:
     """
     import uvicorn
 
+    sock = listening_socket(host, port)
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
     try:
         # log_config=None leaves logging to lab-telemetry, so uvicorn's lines are JSON too.
-        uvicorn.run(app, host=host, port=port, log_config=None)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         telemetry = getattr(app.state, "telemetry", None)
         if telemetry is not None:

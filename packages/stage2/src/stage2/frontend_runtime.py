@@ -33,6 +33,10 @@ class Runtime:
     rolls: Counter
 
 
+# The runtime the entry point started before Streamlit (None when a test runs the page alone).
+started: Runtime | None = None
+
+
 def start_runtime(settings: FrontendSettings) -> Runtime:
     telemetry = setup_telemetry(SERVICE_NAME)
     rolls = telemetry.metrics.counter(

@@ -3,13 +3,14 @@
 import streamlit as st
 from lab_telemetry import explore_url
 
+from stage2 import frontend_runtime
 from stage2.frontend_runtime import DICE, Runtime, roll, start_runtime
 from stage2.settings import FrontendSettings
 
 
 @st.cache_resource
 def runtime() -> Runtime:
-    return start_runtime(FrontendSettings())
+    return frontend_runtime.started or start_runtime(FrontendSettings())
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 import streamlit as st
 from lab_telemetry import explore_url
 
+from stage3 import frontend_runtime
 from stage3.frontend_runtime import (
     DiceUnavailable,
     Runtime,
@@ -15,7 +16,7 @@ from stage3.settings import FrontendSettings
 
 @st.cache_resource
 def runtime() -> Runtime:
-    return start_runtime(FrontendSettings())
+    return frontend_runtime.started or start_runtime(FrontendSettings())
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -5,11 +5,20 @@ from pathlib import Path
 
 from lab_telemetry import load_settings
 
+from stage5 import frontend_runtime
 from stage5.settings import FrontendSettings
 
 
 def main() -> None:
     settings = load_settings(FrontendSettings, "stage5-frontend")
+    # Telemetry and the metrics port from the start, not from the first page view: Prometheus
+    # sees the frontend up as soon as it runs, and a busy port is one line now, not a page error.
+    try:
+        frontend_runtime.started = frontend_runtime.start_runtime(settings)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.metrics_port}"
+        print(f"stage5-frontend: cannot serve metrics on {where}: {exc.strerror}", file=sys.stderr)
+        sys.exit(2)
     from streamlit.web import cli
 
     page = Path(__file__).with_name("page.py")

@@ -11,7 +11,7 @@ class DiceRollerSettings(BaseSettings):
 
     # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
     host: str = "127.0.0.1"
-    port: int = 8501
+    port: int = Field(default=8501, ge=1, le=65535)
     # Dice, and their faults, now come from the die-service.
     die_service_url: str = "http://127.0.0.1:8502"
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
@@ -23,9 +23,10 @@ class FrontendSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FRONTEND_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 8500
-    # Prometheus scrapes the frontend here: Streamlit's own port serves only the page.
-    metrics_port: int = 9464
+    port: int = Field(default=8500, ge=1, le=65535)
+    # Prometheus scrapes the page's metrics here (Streamlit's port serves only the page);
+    # a port of each stage's own, so frontends of two stages can run side by side.
+    metrics_port: int = Field(default=8509, ge=1, le=65535)
     dice_roller_url: str = "http://127.0.0.1:8501"
     die_service_url: str = "http://127.0.0.1:8502"
     # Where the "open trace" link points: the Grafana a browser can reach.
@@ -37,7 +38,7 @@ class DieServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_", extra="ignore")
 
     host: str = "127.0.0.1"
-    port: int = 8502
+    port: int = Field(default=8502, ge=1, le=65535)
     # postgresql://USER:PASSWORD@HOST:PORT/DATABASE; no default: credentials come from outside.
     database_url: str
     # Seed data for an empty database: the dice stage 3 and 4 served from their file.

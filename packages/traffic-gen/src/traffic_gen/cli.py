@@ -3,12 +3,13 @@
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from typing import NoReturn
 
 from lab_telemetry import TelemetrySettings, setup_telemetry
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from rich.console import Console
 
 from traffic_gen.display import Progress, summary_table
@@ -60,9 +61,29 @@ def load_settings(args: argparse.Namespace) -> TrafficSettings:
         return TrafficSettings(**given)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = "-".join(str(p) for p in error["loc"]) or "options"
         message = error["msg"].removeprefix("Value error, ")
-        fail(f"--{field.replace('_', '-')}: {message}" if error["loc"] else message, status=2)
+        if not error["loc"]:
+            fail(message, status=2)
+        field = str(error["loc"][0])
+        fail(f"{where_from(field, given)}: {message}", status=2)
+
+
+def where_from(name: str, given: dict) -> str:
+    """The flag, or the environment variable, that a setting's bad value came from.
+
+    `name` is what pydantic's error names: the field, or for a value read through an alias
+    (NUM_USERS and TRAFFIC_USERS both set `users`) the alias's first choice.
+    """
+    for field, info in TrafficSettings.model_fields.items():
+        alias = info.validation_alias
+        names = [str(n) for n in alias.choices] if isinstance(alias, AliasChoices) else []
+        if name != field and name not in names:
+            continue
+        if field in given:
+            return f"--{field.replace('_', '-')}"
+        names = names or [f"TRAFFIC_{field.upper()}"]
+        return next((n for n in names if n in os.environ), names[0])
+    return name
 
 
 async def detect_target() -> str:

@@ -1,11 +1,15 @@
 """traffic-gen's options: flags first, then TRAFFIC_* variables (and the seed's old names)."""
 
-from pydantic import AliasChoices, Field, model_validator
+import math
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class TrafficSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRAFFIC_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TRAFFIC_", extra="ignore", populate_by_name=True, allow_inf_nan=False
+    )
 
     users: int = Field(
         default=10, ge=1, le=10_000, validation_alias=AliasChoices("TRAFFIC_USERS", "NUM_USERS")
@@ -29,21 +33,22 @@ class TrafficSettings(BaseSettings):
         low, _, high = self.think_time.partition("-")
         return float(low), float(high)
 
-    @model_validator(mode="after")
-    def _check(self) -> "TrafficSettings":
-        low, sep, high = self.think_time.partition("-")
+    @field_validator("think_time")
+    @classmethod
+    def _min_max_seconds(cls, value: str) -> str:
+        low, sep, high = value.partition("-")
         try:
             low_s, high_s = float(low), float(high)
         except ValueError:
-            raise ValueError(
-                f"--think-time {self.think_time}: expected MIN-MAX seconds, e.g. 0.5-2"
-            ) from None
-        if not sep or low_s < 0:
-            raise ValueError(
-                f"--think-time {self.think_time}: expected MIN-MAX seconds, e.g. 0.5-2"
-            )
+            raise ValueError(f"expected MIN-MAX seconds, e.g. 0.5-2, not {value!r}") from None
+        if not sep or not (math.isfinite(low_s) and math.isfinite(high_s)) or low_s < 0:
+            raise ValueError(f"expected MIN-MAX seconds, e.g. 0.5-2, not {value!r}")
         if low_s > high_s:
-            raise ValueError(f"--think-time {self.think_time}: MIN must not exceed MAX")
+            raise ValueError(f"MIN must not exceed MAX in {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _bounded(self) -> "TrafficSettings":
         if self.duration is None and self.max_requests_per_user is None:
             # Every run is bounded: a minute unless told otherwise.
             self.duration = 60.0
