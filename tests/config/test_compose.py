@@ -102,3 +102,13 @@ def test_volumes_are_named() -> None:
             assert source.startswith(("./", "/var/run/docker.sock")) or re.fullmatch(
                 r"[a-z0-9-]+", source
             ), f"{path.parent.name}:{name} mounts {volume}"
+
+
+def test_every_container_is_hardened_and_says_whether_its_root_is_read_only() -> None:
+    for path, name, service in all_services():
+        where = f"{path.parent.name}:{name}"
+        assert "no-new-privileges:true" in service.get("security_opt", []), where
+        assert service.get("cap_drop") == ["ALL"], where
+        assert "read_only" in service, f"{where}: say read_only true (with tmpfs) or false"
+        if service["read_only"]:
+            assert "/tmp" in service.get("tmpfs", []), f"{where}: a read-only root needs a /tmp"
