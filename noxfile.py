@@ -18,7 +18,12 @@ STACK = ROOT / "compose" / "stack" / "compose.yaml"
 ENV_FILE = ROOT / ".env"
 
 # Each compares its variants side by side in one run; results in benchmarks/README.md.
-BENCHMARKS = ("instrumentation.py", "scraper_throughput.py", "load_generators.py")
+BENCHMARKS = (
+    "instrumentation.py",
+    "scraper_throughput.py",
+    "load_generators.py",
+    "fanout_memory.py",
+)
 STACK_URLS = {
     "Grafana": "http://127.0.0.1:3000",
     "Prometheus": "http://127.0.0.1:9090",

@@ -3,6 +3,7 @@
 Under CI=true a missing prerequisite fails the run instead of skipping it.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -44,6 +45,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def occupied_port() -> Iterator[int]:
+    """A loopback port held open (listening) for the block: what a busy port looks like."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
 
 
 def entry_point(name: str) -> str:

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port, run_entry_point
+from tests.conftest import free_port, occupied_port, run_entry_point
 
 
 def test_rolls_3d6_and_prints_no_exporter_errors_without_an_endpoint(start_service) -> None:
@@ -106,12 +106,7 @@ def test_a_port_out_of_range_is_one_line_not_another_port(port: str) -> None:
 
 
 def test_a_busy_port_is_one_line_naming_it() -> None:
-    import socket
-
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        busy = holder.getsockname()[1]
+    with occupied_port() as busy:
         result = run_entry_point("dice-roller", {"DICE_ROLLER_PORT": str(busy)})
     assert result.returncode == 2
     assert result.stderr.splitlines() == [

@@ -7,7 +7,6 @@ Each test copies the noxfile, its helpers and the compose files into a temporary
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.config.repo_files import REPO, STACK_COMPOSE, load_yaml
+from tests.conftest import occupied_port
 
 FAKE_DOCKER = REPO / "tests" / "support" / "fake_docker_cli.py"
 LINUX_ENGINE = {
@@ -135,10 +135,7 @@ def test_a_new_env_file_is_never_readable_by_others(lab) -> None:
 
 def test_every_failed_check_is_one_line_with_its_fix_and_compose_never_runs(lab) -> None:
     lab.state.update(compose=None, info={**LINUX_ENGINE, "MemTotal": 1024**3})
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    with occupied_port() as port:
         # The app's port, as far as the copied compose file says, is the one held here.
         stage = lab.root / "compose" / "stage1" / "compose.yaml"
         stage.write_text(stage.read_text().replace('"127.0.0.1:8100:', f'"127.0.0.1:{port}:'))
@@ -156,10 +153,7 @@ def test_every_failed_check_is_one_line_with_its_fix_and_compose_never_runs(lab)
 
 
 def test_a_port_held_by_the_labs_own_container_is_fine(lab) -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    with occupied_port() as port:
         stack = lab.root / "compose" / "stack" / "compose.yaml"
         stack.write_text(stack.read_text().replace('"127.0.0.1:3000:', f'"127.0.0.1:{port}:'))
         lab.state["ps"] = [

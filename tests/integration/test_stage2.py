@@ -8,7 +8,7 @@ import streamlit as st
 from lab_telemetry.testing import OtlpReceiver, poll_until
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, free_port, run_entry_point
+from tests.conftest import REPO, free_port, occupied_port, run_entry_point
 
 PAGE = REPO / "packages/stage2/src/stage2/page.py"
 
@@ -121,12 +121,7 @@ def test_the_frontends_metrics_answer_before_any_page_view(start_service) -> Non
 
 
 def test_a_busy_metrics_port_is_one_line(tmp_path) -> None:
-    import socket
-
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        busy = holder.getsockname()[1]
+    with occupied_port() as busy:
         result = run_entry_point(
             "stage2-frontend",
             {
