@@ -1,7 +1,12 @@
-"""Instrumentation cost: the dice-roller bare vs fully instrumented, side by side in one run.
+"""Instrumentation cost: the dice-roller's GET /roll/3d6 under the standard configurations.
 
-The server runs on one core (taskset), wrk and the OTLP receiver on the other. Variants are
-interleaved round by round so a change in machine load hits both alike; the median round counts.
+bare (no telemetry); zero-code (`opentelemetry-instrument`, as the dice-roller runs); FastAPI's
+own tracing as the stages use it, with operation spans (native) and without (native-no-ops),
+with parent-based 10% sampling, and traces only (no metrics, no log lines). Every variant but
+bare and traces-only has the HTTP metrics and JSON log lines (uvicorn's access line and the usage
+event: two per request). The server runs on one core (taskset), wrk and the OTLP receiver on the
+other; variants are interleaved round by round so a change in machine load hits all alike; the
+median round counts. Reported as added server CPU per request against bare, and as ratios.
 
     uv run python benchmarks/instrumentation.py [--seconds 5] [--rounds 5]
 """
@@ -91,54 +96,50 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    for tool in ("wrk", "taskset", "dice-roller"):
+    for tool in ("wrk", "taskset", "dice-roller", "opentelemetry-instrument"):
         if shutil.which(tool) is None:
             sys.exit(f"bench: {tool} not found (apt-get install wrk util-linux; uv sync)")
 
     os.sched_setaffinity(0, {0})  # the receiver thread shares wrk's core, not the server's
     with OtlpReceiver() as receiver, tempfile.TemporaryDirectory() as tmp:
-        instrumented = {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-            "OTEL_TRACES_SAMPLER": "always_on",
-        }
+        export = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
         dice_roller = [shutil.which("dice-roller")]
-        defaults = [sys.executable, str(Path(__file__).with_name("uvicorn_defaults.py"))]
-        sdk_span_only = [sys.executable, str(Path(__file__).with_name("sdk_span_only.py"))]
-        # bare-uvicorn is the second baseline (uvicorn's own text access log, flushed per line);
-        # the next three take parts away, to show where the cost is: span-metrics is what is
-        # left with neither log lines nor export. sdk-span is the floor: the bare app plus the
-        # SDK span alone, dropped when it ends. sampled-10% is everything on but one span in ten
-        # recorded and exported.
+        zero_code = [shutil.which("opentelemetry-instrument"), *dice_roller]
+        native = [sys.executable, str(Path(__file__).with_name("native_app.py"))]
+        launcher = {
+            "OTEL_SERVICE_NAME": "zero-code",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+        }
+        sampled = {
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": "0.1",
+        }
+        no_ops = {"BENCH_OPERATION_SPANS": "false"}
         variants = {
             "bare": (dice_roller, {"DICE_ROLLER_TELEMETRY": "false"}),
-            "bare-uvicorn": (defaults, {}),
-            "instrumented": (dice_roller, {**instrumented, "OTEL_SERVICE_NAME": "instrumented"}),
-            "no-logs": (dice_roller, {**instrumented, "LOG_LEVEL": "WARNING"}),
-            "no-export": (dice_roller, {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": ""}),
-            "span-metrics": (
-                dice_roller,
-                {**instrumented, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING"},
-            ),
-            "sdk-span": (sdk_span_only, {}),
-            "sampled-10%": (
-                dice_roller,
-                {
-                    **instrumented,
-                    "OTEL_TRACES_SAMPLER": "traceidratio",
-                    "OTEL_TRACES_SAMPLER_ARG": "0.1",
-                },
-            ),
+            "zero-code": (zero_code, {**export, **launcher}),
+            "native": (native, {**export, "OTEL_SERVICE_NAME": "native"}),
+            "native-no-ops": (native, {**export, **no_ops}),
+            "native-10%": (native, {**export, **no_ops, **sampled}),
+            "traces-only": (native, {**export, "DICE_ROLLER_TELEMETRY": "false"}),
         }
         results: dict[str, list[Round]] = {name: [] for name in variants}
         for _ in range(args.rounds):
             for name, (command, env) in variants.items():
                 log = Path(tmp) / f"{name}.log"
                 results[name].append(measure(name, command, env, args.seconds, log))
-        spans = len(receiver.find(service="instrumented"))
-        # Every request the instrumented variant served has an access line; each should have
-        # reached the receiver as a span (a full export queue drops spans).
-        with (Path(tmp) / "instrumented.log").open() as log:
-            served = sum(1 for line in log if '"logger":"uvicorn.access"' in line)
+        # Every request a variant served has an access line; each should have reached the
+        # receiver as a server span (a full export queue drops spans).
+        received = {
+            name: sum(1 for s in receiver.find(service=name) if s.kind == 2)
+            for name in ("zero-code", "native")
+        }
+        served = {}
+        for name in received:
+            with (Path(tmp) / f"{name}.log").open() as log:
+                served[name] = sum(1 for line in log if '"logger":"uvicorn.access"' in line)
 
     def median(name: str, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[name])
@@ -150,15 +151,18 @@ def main() -> None:
             f"  {name:13} {median(name, 'rate'):8.0f} {median(name, 'cpu_us'):11.0f}"
             f" {median(name, 'busy'):11.0%}  " + ", ".join(f"{r.rate:.0f}" for r in rounds)
         )
-    for baseline in ("bare", "bare-uvicorn"):
-        for name in results:
-            if name.startswith("bare"):
-                continue
-            rate = median(name, "rate") / median(baseline, "rate")
-            cpu = median(baseline, "cpu_us") / median(name, "cpu_us")
-            added = median(name, "cpu_us") - median(baseline, "cpu_us")
-            print(f"  {name}/{baseline}: {rate:.2f} by req/s, {cpu:.2f} by CPU, +{added:.0f} us")
-    print(f"  spans received: {spans} of {served} requests served by instrumented")
+    added = {name: median(name, "cpu_us") - median("bare", "cpu_us") for name in results}
+    for name in results:
+        if name == "bare":
+            continue
+        rate = median(name, "rate") / median("bare", "rate")
+        share = added[name] / added["native"]
+        print(
+            f"  {name}: +{added[name]:.0f} us/req, {rate:.2f} x bare by req/s, "
+            f"{share:.2f} of what native adds"
+        )
+    for name in received:
+        print(f"  {name}: {received[name]} server spans received of {served[name]} requests")
 
 
 if __name__ == "__main__":

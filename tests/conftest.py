@@ -25,6 +25,15 @@ REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# The stable attribute names for HTTP client and database spans, as compose sets for the services;
+# instrumentations read it once per process, so it is set before any test runs.
+SEMCONV_STABILITY = "http,database"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = SEMCONV_STABILITY
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip when a prerequisite is missing; in CI, fail, so nothing is skipped silently."""
     if condition:
@@ -190,6 +199,36 @@ def fake_loki():
     loki = FakeLoki().start()
     yield loki
     loki.stop()
+
+
+# What compose/dice-roller/compose.yaml gives the launcher: its whole tracing configuration.
+ZERO_CODE = {
+    "OTEL_SERVICE_NAME": "dice-roller",
+    "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+    "OTEL_TRACES_EXPORTER": "otlp",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+    "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS": "healthz,metrics",
+}
+
+
+@pytest.fixture
+def start_dice_roller(start_service, otlp_receiver: OtlpReceiver):
+    """`opentelemetry-instrument dice-roller`, as its image runs it."""
+
+    def start(**env: str):
+        port = free_port()
+        command = [entry_point("opentelemetry-instrument"), entry_point("dice-roller")]
+        environment = {
+            **ZERO_CODE,
+            "DICE_ROLLER_PORT": str(port),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            **env,
+        }
+        return start_service(command, environment, port)
+
+    return start
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def entry_points() -> set[str]:
 
 
 def test_every_uv_run_command_in_the_docs_is_an_entry_point_or_a_tool() -> None:
-    tools = {"nox", "pytest", "ruff", "python"}
+    tools = {"nox", "pytest", "ruff", "python", "opentelemetry-instrument"}
     docs = [README, *REPO.glob("tutorials/*.md"), REPO / "benchmarks/README.md"]
     named = {
         name

@@ -35,17 +35,8 @@ def console(start_service, otlp_receiver: OtlpReceiver):
 
 
 @pytest.fixture
-def dice_roller(start_service, otlp_receiver: OtlpReceiver):
-    port = free_port()
-    return start_service(
-        "dice-roller",
-        {
-            "DICE_ROLLER_PORT": str(port),
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        },
-        port,
-    )
+def dice_roller(start_dice_roller):
+    return start_dice_roller()
 
 
 def target(url: str) -> str:
@@ -75,7 +66,11 @@ def test_get_to_a_dice_roller_shows_200_and_the_rolls_in_one_trace(
     (send_span,) = poll_until(lambda: otlp_receiver.find(service="http-console", name="send"))
     assert send_span.is_error is False
     server = poll_until(
-        lambda: [s for s in otlp_receiver.trace(send_span.trace_id) if s.service == "dice-roller"]
+        lambda: [
+            s
+            for s in otlp_receiver.trace(send_span.trace_id)
+            if s.service == "dice-roller" and s.kind == 2  # its server span
+        ]
     )[0]
     spans = {s.span_id: s for s in otlp_receiver.trace(send_span.trace_id)}
     client = spans[server.parent_span_id]

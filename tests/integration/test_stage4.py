@@ -37,9 +37,13 @@ def test_ten_concurrent_rolls_are_ten_overlapping_sibling_spans(stage4, otlp_rec
     (server,) = poll_until(
         lambda: otlp_receiver.find(service="dice-roller", name="GET /roll-async"), timeout=15
     )
+    # Spans started in the handler are children of FastAPI's endpoint operation span.
+    (endpoint,) = poll_until(
+        lambda: otlp_receiver.find(name="fastapi.endpoint", parent_span_id=server.span_id)
+    )
     rolls = poll_until(
         lambda: (
-            len(s := otlp_receiver.find(name="roll", parent_span_id=server.span_id)) == 10 and s
+            len(s := otlp_receiver.find(name="roll", parent_span_id=endpoint.span_id)) == 10 and s
         ),
         timeout=15,
         what="ten roll spans",

@@ -129,7 +129,8 @@ def test_traces_start_at_traffic_gen(stage1, otlp_receiver: OtlpReceiver) -> Non
         lambda: len(s := otlp_receiver.find(service="traffic-gen")) == 3 and s, timeout=15
     )
     servers = poll_until(
-        lambda: len(s := otlp_receiver.find(service="dice-roller")) == 3 and s, timeout=15
+        lambda: len(s := otlp_receiver.find(service="dice-roller", kind=2)) == 3 and s,
+        timeout=15,
     )
     parents = {span.span_id: span for span in client_spans}
     for server in servers:

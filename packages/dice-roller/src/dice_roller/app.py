@@ -1,4 +1,12 @@
-"""The dice-roller API: GET /roll/{dice}."""
+"""The dice-roller API: GET /roll/{dice}. The zero-code example: nothing in it traces.
+
+Started as `opentelemetry-instrument dice-roller` (opentelemetry-distro), the FastAPI
+instrumentation gives each request its server span, configured by OTEL_* variables alone.
+FastAPI's own tracing then steps aside, having found that instrumentation's middleware
+(fastapi/telemetry/_asgi.py, `_legacy_otel`), so a request has exactly one server span. Metrics
+come from prometheus-fastapi-instrumentator (lab-telemetry adds the trace_id exemplar through its
+`add()`), and log lines are JSON with the ids of whatever span is current.
+"""
 
 import functools
 import random
@@ -6,7 +14,8 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Path
 from fastapi.exceptions import RequestValidationError
-from lab_telemetry import instrument_app, log_usage
+from fastapi.telemetry import TelemetryConfig
+from lab_telemetry import Metrics, TelemetrySettings, configure_logging, instrument_app, log_usage
 from pydantic import BaseModel
 
 from dice_roller.dice import PATTERN, DiceError, Roll, parse, roll
@@ -24,12 +33,11 @@ class RollResult(BaseModel):
     total: int
 
 
-def _telemetry_recorder(app: FastAPI) -> Callable[[Roll], None]:
-    telemetry = instrument_app(app, SERVICE_NAME)
-    rolls = telemetry.metrics.counter(
+def _recorder(metrics: Metrics) -> Callable[[Roll], None]:
+    rolls = metrics.counter(
         "dice_rolls_total", "Rolls (one per request) by number of sides.", ("sides",)
     )
-    dice = telemetry.metrics.counter(
+    dice = metrics.counter(
         "dice_thrown_total", "Individual dice thrown, by number of sides.", ("sides",)
     )
 
@@ -54,11 +62,27 @@ def _telemetry_recorder(app: FastAPI) -> Callable[[Roll], None]:
     return record
 
 
-def create_app(settings: Settings | None = None, rng: random.Random | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    rng: random.Random | None = None,
+    telemetry: TelemetryConfig | None = None,
+) -> FastAPI:
+    """The app; `telemetry` is FastAPI's own tracing configuration, given only by the benchmark's
+    variants that compare it with the zero-code launcher."""
     settings = settings or Settings()
     rng = rng or random.Random()
-    app = FastAPI(title="dice-roller", summary="Rolls dice expressions like 3d6 or 2d20+3.")
-    record = _telemetry_recorder(app) if settings.telemetry else (lambda _result: None)
+    app = FastAPI(
+        title="dice-roller",
+        summary="Rolls dice expressions like 3d6 or 2d20+3.",
+        telemetry=telemetry,
+    )
+    if settings.telemetry:
+        configure_logging(TelemetrySettings().service_name or SERVICE_NAME)
+        metrics = Metrics()
+        instrument_app(app, metrics)  # HTTP metrics with exemplars, /metrics, /healthz
+        record = _recorder(metrics)
+    else:  # the benchmark's bare baseline
+        record = lambda _result: None  # noqa: E731
 
     @app.get("/roll/{dice}")
     async def roll_dice(

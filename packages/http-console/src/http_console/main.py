@@ -71,7 +71,6 @@ def create_app(settings: ConsoleSettings) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.state.telemetry = telemetry
     return app
 
 

@@ -1,19 +1,17 @@
 """Prometheus metrics on a per-app registry, served as OpenMetrics when the scraper asks for it."""
 
 from collections.abc import Sequence
-from typing import Any
 
+from fastapi import FastAPI
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import exposition as text_format
 from prometheus_client.openmetrics import exposition as openmetrics_format
+from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
 
 # Request latency buckets in seconds: fine below 100 ms where the demo apps live, coarse above.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# Any other method a client sends is counted as _OTHER, as the HTTP semantic conventions do.
-KNOWN_METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "QUERY"}
-)
 
 
 def trace_exemplar() -> dict[str, str] | None:
@@ -57,39 +55,29 @@ class Metrics:
         return text_format.generate_latest(self.registry), text_format.CONTENT_TYPE_LATEST
 
 
-class HttpMetrics:
-    """The request metrics of prometheus-fastapi-instrumentator, by route template, plus exemplars.
+def instrument_http_metrics(app: FastAPI, metrics: Metrics, excluded: Sequence[str]) -> None:
+    """HTTP request metrics from prometheus-fastapi-instrumentator, by route template.
 
-    Same names and labels as the instrumentator's defaults (`handler` is the route template,
-    `status` is grouped as 2xx/4xx/5xx), so its dashboards work; recorded by our one middleware so
-    the route lookup and the clock are shared with the span.
+    Its own `requests` counter (`http_requests_total{handler,method,status}`, status as 2xx/4xx/
+    5xx) and a latency histogram added through its extension point (`Instrumentator.add`), since
+    its built-in one carries no exemplars: `http_request_duration_seconds{handler,method}` with the
+    request's trace id as an exemplar, in LATENCY_BUCKETS. `excluded` paths are not counted.
     """
+    duration = metrics.histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency by method and route template; exemplars carry trace_id.",
+        ("handler", "method"),
+    )
 
-    def __init__(self, metrics: Metrics) -> None:
-        self.requests = metrics.counter(
-            "http_requests_total",
-            "HTTP requests by method, route template and status class.",
-            ("method", "handler", "status"),
+    def latency_with_exemplar(info: instrumentator_metrics.Info) -> None:
+        # Runs inside the request's server span, so the exemplar is that trace.
+        duration.labels(info.modified_handler, info.method).observe(
+            info.modified_duration, exemplar=trace_exemplar()
         )
-        self.duration = metrics.histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency by method and route template; exemplars carry trace_id.",
-            ("method", "handler"),
-        )
 
-        # Labelled children, cached: labels() validates and locks on every call. The key space is
-        # bounded because method is one of a known few and handler a route template.
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-
-    def observe(self, method: str, handler: str, status: int, seconds: float) -> None:
-        method = method if method in KNOWN_METHODS else "_OTHER"
-        key = (method, handler, status // 100)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                self.requests.labels(method, handler, f"{status // 100}xx"),
-                self.duration.labels(method, handler),
-            )
-        requests, duration = children
-        requests.inc()
-        duration.observe(seconds, exemplar=trace_exemplar())
+    instrumentator = Instrumentator(
+        excluded_handlers=[f"^{path}$" for path in excluded], registry=metrics.registry
+    )
+    instrumentator.add(instrumentator_metrics.requests(registry=metrics.registry))
+    instrumentator.add(latency_with_exemplar)
+    instrumentator.instrument(app)

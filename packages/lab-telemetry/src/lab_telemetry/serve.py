@@ -7,6 +7,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TypeVar
 
+from opentelemetry import trace
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 from starlette.applications import Starlette
@@ -66,6 +67,8 @@ def serve(app: Starlette, host: str, port: int) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_config=None)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        telemetry = getattr(app.state, "telemetry", None)
-        if telemetry is not None:
-            telemetry.shutdown()
+        # Export the spans still queued, whoever made the provider (lab-telemetry or the
+        # opentelemetry-instrument launcher); a no-op provider has nothing to flush.
+        provider = trace.get_tracer_provider()
+        if hasattr(provider, "shutdown"):
+            provider.shutdown()

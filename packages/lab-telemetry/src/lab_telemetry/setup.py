@@ -1,21 +1,34 @@
-"""The one call that wires telemetry into a FastAPI app or a plain process."""
+"""Telemetry for a process (`setup_telemetry`) and the parts FastAPI does not do (`instrument_app`).
 
-from collections.abc import Callable
+Traces of a FastAPI app come from FastAPI itself: `FastAPI(telemetry=telemetry.fastapi)` gives
+the server span of every request (stable HTTP attribute names, `url.query` included) and operation
+spans for dependencies, the endpoint and serialization. This module adds what no maintained
+library does for the lab: the providers from the environment with JSON logs, and the wiring of
+prometheus-fastapi-instrumentator with exemplars, `/metrics` and `/healthz`.
+"""
+
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from lab_telemetry.logs import configure_logging
-from lab_telemetry.metrics import HttpMetrics, Metrics
-from lab_telemetry.middleware import TelemetryMiddleware
+from lab_telemetry.metrics import Metrics, instrument_http_metrics
 from lab_telemetry.settings import TelemetrySettings
 from lab_telemetry.tracing import build_tracer_provider, install_tracer_provider, instrument_httpx
 
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+NOT_OBSERVED = (HEALTH_PATH, METRICS_PATH)
+
+
+def _not_observed(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in NOT_OBSERVED
 
 
 @dataclass
@@ -24,6 +37,22 @@ class Telemetry:
     tracer_provider: TracerProvider
     tracer: trace.Tracer
     metrics: Metrics
+
+    @property
+    def fastapi(self) -> TelemetryConfig:
+        """`FastAPI(telemetry=...)`: server and operation spans on this provider.
+
+        /healthz and /metrics are left out; FastAPI's OpenTelemetry metrics and logs stay off,
+        since the lab's metrics are Prometheus ones (instrument_app) and its logs JSON lines.
+        Operation spans have a cost (benchmarks/README.md):
+        `{**telemetry.fastapi, "operation_spans": False}` turns them off.
+        """
+        return {
+            "tracer_provider": self.tracer_provider,
+            "exclude": _not_observed,
+            "metrics": False,
+            "logs": False,
+        }
 
     def shutdown(self) -> None:
         """Flush spans still queued for export (call on process exit)."""
@@ -40,7 +69,6 @@ def setup_telemetry(
 ) -> Telemetry:
     """JSON logs, tracing (exported when an OTLP endpoint is set) and httpx instrumentation.
 
-    For a plain process (a CLI, a worker); `instrument_app` adds the HTTP parts on top.
     `span_processor` replaces the OTLP exporter, which is how tests collect spans in memory.
     A CLI whose stdout is its output logs to stderr instead (`log_fd=2`).
     """
@@ -59,30 +87,20 @@ def setup_telemetry(
 
 
 def instrument_app(
-    app: FastAPI,
-    service_name: str,
-    *,
-    settings: TelemetrySettings | None = None,
-    span_processor: SpanProcessor | None = None,
-    health: Callable[[], str | None] | None = None,
-) -> Telemetry:
-    """Everything `setup_telemetry` does, plus a server span and HTTP metrics per request,
-    `/metrics` (OpenMetrics when asked for) and `/healthz`, both kept out of traces and metrics.
+    app: FastAPI, metrics: Metrics, *, health: Callable[[], str | None] | None = None
+) -> None:
+    """HTTP metrics by route template (with trace_id exemplars), `/metrics` and `/healthz`.
 
+    Both paths are kept out of the metrics, as `Telemetry.fastapi` keeps them out of traces.
+    `/metrics` answers in OpenMetrics when the scraper asks for it (exemplars exist only there;
+    the instrumentator's own `expose()` serves the text format only).
     `health` returns why the app is not working, or None: `/healthz` then answers 503 with it.
     """
-    telemetry = setup_telemetry(service_name, settings=settings, span_processor=span_processor)
-    _disable_native_telemetry(app)
-    app.add_middleware(
-        TelemetryMiddleware,
-        tracer=telemetry.tracer,
-        http_metrics=HttpMetrics(telemetry.metrics),
-        excluded_paths=(HEALTH_PATH, METRICS_PATH),
-    )
+    instrument_http_metrics(app, metrics, excluded=NOT_OBSERVED)
 
     @app.get(METRICS_PATH, include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        body, content_type = telemetry.metrics.render(request.headers.get("accept", ""))
+    def serve_metrics(request: Request) -> Response:
+        body, content_type = metrics.render(request.headers.get("accept", ""))
         return Response(body, media_type=content_type)
 
     @app.get(HEALTH_PATH, include_in_schema=False)
@@ -91,18 +109,3 @@ def instrument_app(
         if problem:
             return JSONResponse({"status": "unhealthy", "detail": problem}, status_code=503)
         return JSONResponse({"status": "ok"})
-
-    app.state.telemetry = telemetry
-    return telemetry
-
-
-def _disable_native_telemetry(app: FastAPI) -> None:
-    """Switch off FastAPI's own OpenTelemetry support for this app.
-
-    Recent FastAPI traces natively as soon as a global tracer provider exists, which would give
-    every request a second server span (and three operation spans) beside ours. Its config is only
-    settable in the constructor, so it is updated in place here, in this one place.
-    """
-    config = getattr(app, "_telemetry", None)
-    if isinstance(config, dict):
-        config.update(tracing=False, metrics=False, logs=False, operation_spans=False)

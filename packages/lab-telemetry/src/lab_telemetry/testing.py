@@ -146,6 +146,14 @@ class OtlpReceiver:
     def trace(self, trace_id: str) -> list[ReceivedSpan]:
         return self.find(trace_id=trace_id)
 
+    def lineage(self, span: ReceivedSpan) -> list[ReceivedSpan]:
+        """`span`, its parent, its grandparent, ... up to the root (or a parent not received)."""
+        by_id = {s.span_id: s for s in self.trace(span.trace_id)}
+        chain = [span]
+        while chain[-1].parent_span_id in by_id:
+            chain.append(by_id[chain[-1].parent_span_id])
+        return chain
+
     def start(self) -> "OtlpReceiver":
         self._thread.start()
         return self

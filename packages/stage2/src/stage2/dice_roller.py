@@ -6,7 +6,7 @@ import random
 from typing import Literal, get_args
 
 from fastapi import FastAPI, HTTPException
-from lab_telemetry import instrument_app, load_settings, log_usage, serve
+from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
 from pydantic import BaseModel
 
 from stage2.errors import error_responses
@@ -29,8 +29,10 @@ def create_app(
 ) -> FastAPI:
     settings = settings or DiceRollerSettings()
     rng = rng or random.Random()
-    app = FastAPI(title="dice-roller")
-    telemetry = instrument_app(app, SERVICE_NAME)
+    telemetry = setup_telemetry(SERVICE_NAME)
+    # FastAPI traces every request itself: server span and operation spans.
+    app = FastAPI(title="dice-roller", telemetry=telemetry.fastapi)
+    instrument_app(app, telemetry.metrics)
     rolls = telemetry.metrics.counter(
         "dice_rolls_total", "Rolls by die and value.", ("die", "value")
     )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import httpx
 from fastapi import FastAPI, HTTPException, Query
-from lab_telemetry import instrument_app, load_settings, log_usage, serve
+from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
 from opentelemetry import trace
 from pydantic import BaseModel
 
@@ -86,8 +86,10 @@ def create_app(
         async with client:
             yield
 
-    app = FastAPI(title="dice-roller", lifespan=lifespan)
-    telemetry = instrument_app(app, SERVICE_NAME)
+    telemetry = setup_telemetry(SERVICE_NAME)
+    # FastAPI traces every request itself: server span and operation spans.
+    app = FastAPI(title="dice-roller", lifespan=lifespan, telemetry=telemetry.fastapi)
+    instrument_app(app, telemetry.metrics)
     rolls = telemetry.metrics.counter(
         "dice_rolls_total", "Rolls by die and value.", ("die", "value")
     )

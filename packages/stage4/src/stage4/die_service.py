@@ -3,7 +3,7 @@
 import sys
 
 from fastapi import FastAPI, HTTPException
-from lab_telemetry import instrument_app, load_settings, serve
+from lab_telemetry import instrument_app, load_settings, serve, setup_telemetry
 from pydantic import BaseModel
 
 from stage4.dice_spec import DiceFileError, DieSpec, load_dice
@@ -18,8 +18,10 @@ class DiceList(BaseModel):
 
 
 def create_app(dice: dict[str, DieSpec]) -> FastAPI:
-    app = FastAPI(title="die-service")
-    instrument_app(app, SERVICE_NAME)
+    telemetry = setup_telemetry(SERVICE_NAME)
+    # FastAPI traces every request itself: server span and operation spans.
+    app = FastAPI(title="die-service", telemetry=telemetry.fastapi)
+    instrument_app(app, telemetry.metrics)
 
     @app.get("/dice")
     async def list_dice() -> DiceList:

@@ -13,7 +13,7 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from lab_telemetry import instrument_app, load_settings, serve
+from lab_telemetry import instrument_app, load_settings, serve, setup_telemetry
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -36,8 +36,10 @@ def create_app(store: DiceStore) -> FastAPI:
         yield
         await store.close()
 
-    app = FastAPI(title="die-service", lifespan=lifespan)
-    instrument_app(app, SERVICE_NAME)
+    telemetry = setup_telemetry(SERVICE_NAME)
+    # FastAPI traces every request itself: server span and operation spans.
+    app = FastAPI(title="die-service", lifespan=lifespan, telemetry=telemetry.fastapi)
+    instrument_app(app, telemetry.metrics)
     # Every query becomes a span with db.system, the database name and the statement.
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 

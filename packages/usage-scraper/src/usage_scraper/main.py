@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from lab_telemetry import instrument_app, load_settings, serve
+from lab_telemetry import instrument_app, load_settings, serve, setup_telemetry
 
 from usage_scraper.scraper import Scraper, ScraperMetrics
 from usage_scraper.settings import ScraperSettings
@@ -38,8 +38,10 @@ def create_app(settings: ScraperSettings) -> FastAPI:
         """503 on /healthz while the copy is failing or has stopped: compose and Docker see it."""
         return scraper.health() if scraper else "starting"
 
-    app = FastAPI(title="usage-scraper", lifespan=lifespan)
-    telemetry = instrument_app(app, SERVICE_NAME, health=health)
+    telemetry = setup_telemetry(SERVICE_NAME)
+    # FastAPI traces every request itself: server span and operation spans.
+    app = FastAPI(title="usage-scraper", lifespan=lifespan, telemetry=telemetry.fastapi)
+    instrument_app(app, telemetry.metrics, health=health)
     metrics = ScraperMetrics(telemetry.metrics)
     return app
 
