@@ -5,6 +5,7 @@ import logging
 import re
 import sys
 
+import pytest
 from lab_telemetry import JsonFormatter
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -79,11 +80,18 @@ def test_exception_is_one_field() -> None:
     assert "ValueError: bad input" in line["exception"]
 
 
-def test_timestamp_is_utc_with_milliseconds() -> None:
-    formatter = JsonFormatter("svc")
-    assert formatter.timestamp(0.001) == "1970-01-01T00:00:00.001Z"
-    assert formatter.timestamp(1764104400.25) == "2025-11-25T21:00:00.250Z"
-    assert formatter.timestamp(1764104401.0) == "2025-11-25T21:00:01.000Z"
+@pytest.mark.parametrize(
+    ("created", "timestamp"),
+    [
+        (0.001, "1970-01-01T00:00:00.001Z"),
+        (1764104400.25, "2025-11-25T21:00:00.250Z"),
+        (1764104401.0, "2025-11-25T21:00:01.000Z"),
+    ],
+)
+def test_timestamp_is_utc_with_milliseconds(created: float, timestamp: str) -> None:
+    entry = record("app", "at a time")
+    entry.created = created
+    assert json.loads(JsonFormatter("svc").format(entry))["timestamp"] == timestamp
 
 
 def test_lines_still_arrive_after_dictconfig_closes_the_handler(tmp_path) -> None:
