@@ -1,4 +1,12 @@
-"""Observability Lab telemetry: one call wires JSON logs, traces, metrics and usage events."""
+"""Observability Lab telemetry: only what no maintained library does for the lab's services.
+
+Traces come from FastAPI itself (or the OpenTelemetry launcher), spans from the OpenTelemetry
+SDK and its OTLP exporter, HTTP metrics from prometheus-fastapi-instrumentator. This package
+holds the glue around them: providers from the environment with JSON log lines carrying trace
+ids (setup, tracing, logs), the instrumentator wired with exemplars and an OpenMetrics
+`/metrics` (metrics, setup), usage events (logs), `serve` with a clean stop and one-line
+settings errors (serve), and links into the lab's Grafana (grafana).
+"""
 
 from lab_telemetry.grafana import explore_url
 from lab_telemetry.logs import JsonFormatter, configure_logging, log_usage

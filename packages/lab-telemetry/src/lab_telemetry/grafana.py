@@ -1,4 +1,7 @@
-"""Links into the lab's Grafana: a trace id opened in Explore (Tempo datasource uid "tempo")."""
+"""Links into the lab's Grafana: a trace id opened in Explore (Tempo datasource uid "tempo").
+
+Grafana has no client library for building Explore URLs; the pages and the console show one.
+"""
 
 import json
 from urllib.parse import quote

@@ -1,4 +1,10 @@
-"""Prometheus metrics on a per-app registry, served as OpenMetrics when the scraper asks for it."""
+"""Prometheus metrics on a per-app registry, served as OpenMetrics when the scraper asks for it.
+
+prometheus_client does the metrics and both formats, prometheus-fastapi-instrumentator the HTTP
+ones; what is here is the choice between the two formats by Accept header (exemplars exist only
+in OpenMetrics, and the instrumentator's `expose()` serves the text format only) and the
+exemplar on the latency histogram, added through the instrumentator's `add()`.
+"""
 
 from collections.abc import Sequence
 

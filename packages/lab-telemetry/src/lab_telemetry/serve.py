@@ -1,4 +1,9 @@
-"""What every app's entry point does: read its settings, serve with uvicorn, flush on exit."""
+"""What every app's entry point does: read its settings, serve with uvicorn, flush on exit.
+
+pydantic-settings and uvicorn do the work; this adds what a learner's terminal needs from them:
+a bad setting or a busy port as one line instead of a traceback, and SIGTERM/Ctrl-C as a normal
+exit that still exports the spans queued.
+"""
 
 import signal
 import socket

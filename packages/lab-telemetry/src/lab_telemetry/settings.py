@@ -1,4 +1,8 @@
-"""Telemetry settings, read from the standard OpenTelemetry environment variables."""
+"""Telemetry settings, read from the standard OpenTelemetry environment variables.
+
+The SDK reads most OTEL_* variables itself; these are the few lab-telemetry decides on (whether
+an endpoint is set at all, the service name fallback, the log level).
+"""
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
