@@ -2,9 +2,9 @@
 
 bare (no telemetry); zero-code (`opentelemetry-instrument`, as the dice-roller runs); FastAPI's
 own tracing as the stages use it, with operation spans (native) and without (native-no-ops),
-with parent-based 10% sampling, and traces only (no metrics, no log lines). Every variant but
-bare and traces-only has the HTTP metrics and JSON log lines (uvicorn's access line and the usage
-event: two per request). The server runs on one core (taskset), wrk and the OTLP receiver on the
+the same with one log line per request (no access line: native-no-ops-1-line), with parent-based
+10% sampling, and traces only (no metrics, no log lines). Every other variant has the HTTP
+metrics and two JSON log lines per request (uvicorn's access line and the usage event). The server runs on one core (taskset), wrk and the OTLP receiver on the
 other; variants are interleaved round by round so a change in machine load hits all alike; the
 median round counts. Reported as added server CPU per request against bare, and as ratios.
 
@@ -122,6 +122,7 @@ def main() -> None:
             "zero-code": (zero_code, {**export, **launcher}),
             "native": (native, {**export, "OTEL_SERVICE_NAME": "native"}),
             "native-no-ops": (native, {**export, **no_ops}),
+            "native-no-ops-1-line": (native, {**export, **no_ops, "UVICORN_ACCESS_LOG": "false"}),
             "native-10%": (native, {**export, **no_ops, **sampled}),
             "traces-only": (native, {**export, "DICE_ROLLER_TELEMETRY": "false"}),
         }

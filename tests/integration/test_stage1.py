@@ -104,3 +104,30 @@ def test_bad_settings_are_one_line_and_exit_2(tmp_path) -> None:
         "stage1-dice-roller: invalid setting DICE_ROLLER_RISKY_FAILURE_RATE: "
         "Input should be less than or equal to 1"
     ]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OTEL_SDK_DISABLED": "true"},  # tracing switched off the standard way
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": ""},  # no collector: no exporter at all
+    ],
+)
+def test_without_export_there_are_no_export_errors(start_service, otlp_receiver, env) -> None:
+    port = free_port()
+    service = start_service(
+        "stage1-dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(port),
+            # Where export would fail, were anything exported.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            **env,
+        },
+        port,
+    )
+    for _ in range(3):
+        assert httpx.get(f"{service.base_url}/roll?die=fair", timeout=5).status_code == 200
+    service.stop()
+    output = service.stdout() + service.stderr()
+    assert "Failed to export" not in output and "Traceback" not in output, output
