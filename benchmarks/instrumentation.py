@@ -4,9 +4,11 @@ bare (no telemetry); zero-code (`opentelemetry-instrument`, as the dice-roller r
 own tracing as the stages use it, with operation spans (native) and without (native-no-ops),
 the same with one log line per request (no access line: native-no-ops-1-line), with parent-based
 10% sampling, and traces only (no metrics, no log lines). Every other variant has the HTTP
-metrics and two JSON log lines per request (uvicorn's access line and the usage event). The server runs on one core (taskset), wrk and the OTLP receiver on the
-other; variants are interleaved round by round so a change in machine load hits all alike; the
-median round counts. Reported as added server CPU per request against bare, and as ratios.
+metrics and two JSON log lines per request (uvicorn's access line and the usage event).
+
+The server runs on one core (taskset), wrk and the OTLP receiver on the other; variants are
+interleaved round by round so a change in machine load hits all alike; the median round
+counts. Reported as added server CPU per request against bare, and as ratios.
 
     uv run python benchmarks/instrumentation.py [--seconds 5] [--rounds 5]
 """
