@@ -1,0 +1,119 @@
+"""Every LogQL and TraceQL query in the tutorials and dashboards parses with Grafana's grammars.
+
+@grafana/lezer-logql and @grafana/lezer-traceql are the grammars Grafana's own query editors
+use, pinned in tests/grammars/package.json and its lock (`npm ci --prefix tests/grammars`).
+PromQL is checked against a real Prometheus instead (tests/integration/test_dashboard_queries).
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.config.repo_files import DASHBOARDS, REPO, dashboard_targets
+from tests.conftest import require
+
+GRAMMARS = REPO / "tests" / "grammars"
+DOCS = [
+    *sorted((REPO / "tutorials").glob("*.md")),
+    REPO / "README.md",
+    REPO / "compose/stack/README.md",
+]
+# Grafana replaces its macros before a query leaves it; the grammars see what Loki and Tempo see.
+MACROS = {"$__auto": "1m", "$__interval": "1m", "$__range": "5m", "$__rate_interval": "1m"}
+
+
+def expand(query: str) -> str:
+    for macro, value in MACROS.items():
+        query = query.replace(macro, value)
+    return query
+
+
+def doc_queries() -> list[tuple[str, str, str]]:
+    """(where, language, query) from ```logql / ```traceql blocks and `LogQL `...`` mentions."""
+    found = []
+    for path in DOCS:
+        text = path.read_text()
+        for match in re.finditer(r"```(logql|traceql)\n(.*?)```", text, re.DOTALL):
+            line = text[: match.start()].count("\n") + 2
+            for offset, query in enumerate(match.group(2).splitlines()):
+                if query.strip():
+                    found.append((f"{path.name}:{line + offset}", match.group(1), query))
+        for match in re.finditer(r"\b(LogQL|TraceQL) `([^`]+)`", text):
+            line = text[: match.start()].count("\n") + 1
+            found.append((f"{path.name}:{line}", match.group(1).lower(), match.group(2)))
+    return found
+
+
+def dashboard_queries() -> list[tuple[str, str, str]]:
+    found = []
+    for name, panel, target in dashboard_targets():
+        kind = target["datasource"]["type"]
+        query = target.get("expr") if kind == "loki" else target.get("query")
+        if kind in {"loki", "tempo"} and query:
+            language = "logql" if kind == "loki" else "traceql"
+            found.append((f"{name}: {panel['title']}", language, query))
+    return found
+
+
+def parse(queries: list[tuple[str, str, str]]) -> list[list[int]]:
+    node = shutil.which("node")
+    require(node is not None, "node not found (Debian: apt-get install nodejs)")
+    require(
+        (GRAMMARS / "node_modules" / "@grafana" / "lezer-logql").exists(),
+        "Grafana's grammars are not installed: npm ci --prefix tests/grammars",
+    )
+    payload = [{"language": language, "query": expand(query)} for _, language, query in queries]
+    result = subprocess.run(
+        [node, str(GRAMMARS / "parse.mjs")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_there_are_queries_of_both_languages_in_docs_and_dashboards() -> None:
+    assert DASHBOARDS
+    for source in (doc_queries(), dashboard_queries()):
+        assert {language for _, language, _ in source} == {"logql", "traceql"}
+
+
+@pytest.mark.parametrize("source", ["docs", "dashboards"])
+def test_every_query_parses_with_grafanas_grammar(source: str) -> None:
+    queries = doc_queries() if source == "docs" else dashboard_queries()
+    failures = [
+        f"{where} ({language}) at {offsets[0]}: {query}"
+        for (where, language, query), offsets in zip(queries, parse(queries), strict=True)
+        if offsets
+    ]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_grammars_do_reject_a_broken_query() -> None:
+    # The check above can fail: these are what a typo looks like to the grammars.
+    broken = [
+        ("-", "logql", '{compose_project="stage-1"'),
+        ("-", "logql", '{job="x"} |= '),
+        ("-", "traceql", "{span.http.route = }"),
+    ]
+    assert all(parse(broken))
+
+
+def test_the_lock_pins_what_package_json_names() -> None:
+    package = json.loads((GRAMMARS / "package.json").read_text())
+    lock = json.loads((GRAMMARS / "package-lock.json").read_text())
+    for name, version in package["dependencies"].items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version, name
+
+
+def test_no_grammar_is_vendored_into_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", str(GRAMMARS)], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not any("node_modules" in Path(p).parts for p in tracked)
