@@ -256,3 +256,28 @@ def test_the_postgres_init_script_creates_the_usage_schema() -> None:
         ]
         == "usage_stats"
     )
+
+
+def test_every_stage_dashboard_selects_its_stage() -> None:
+    # Every stage has a dice-roller: a panel without its stage's filter shows all stages.
+    tempo = load_yaml(REPO / "compose/stack/tempo/tempo.yaml")
+    processor = tempo["overrides"]["defaults"]["metrics_generator"]["processor"]
+    assert processor["span_metrics"]["dimensions"] == ["service.namespace"]
+    assert processor["service_graphs"]["dimensions"] == ["service.namespace"]
+    for name, panel, target in dashboard_targets():
+        stage = re.fullmatch(r"stage-(\d)\.json", name)
+        if not stage:
+            continue
+        query = target.get("expr") or target.get("query") or target.get("serviceMapQuery") or ""
+        scopes = (
+            f'compose_project="stage-{stage.group(1)}"',
+            f'service_namespace="stage-{stage.group(1)}"',
+            f'service.namespace="stage-{stage.group(1)}"',
+        )
+        assert any(scope in query for scope in scopes), f"{name}: {panel['title']}: {query}"
+
+
+def test_the_overview_names_services_by_service_and_stage() -> None:
+    for name, panel, target in dashboard_targets():
+        if name == "overview.json" and "http_request" in target.get("expr", ""):
+            assert "compose_project, service_name" in target["expr"], panel["title"]
