@@ -443,3 +443,30 @@ def test_settings_that_would_stop_or_misdirect_the_copy_are_refused_at_start(nam
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"usage-scraper: invalid setting {name}:"), line
+
+
+def test_each_poll_is_a_span_and_its_log_line_carries_the_trace_id(
+    loki, database, start_service, otlp_receiver
+) -> None:
+    for n in range(5):
+        loki.push(LABELS, time.time_ns() - 20 * 10**9 + n, usage_line(n))
+    port = free_port()
+    service = start_service(
+        "usage-scraper",
+        {
+            "USAGE_SCRAPER_PORT": str(port),
+            "LOKI_URL": loki.url,
+            "USAGE_SCRAPER_DATABASE_URL": database,
+            "LOOKBACK_MINUTES": "5",
+            "SAFETY_LAG_SECONDS": "0",
+            "POLL_INTERVAL_SECONDS": "0.5",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+        port,
+    )
+    stored = service.wait_for_log(message="stored 5 usage events")
+    polls = poll_until(lambda: otlp_receiver.find(service="usage-scraper", name="poll"))
+    (poll,) = [p for p in polls if p.trace_id == stored["trace_id"]]
+    assert poll.attributes["usage_scraper.rows_stored"] == 5
+    assert stored["span_id"] == poll.span_id

@@ -26,7 +26,7 @@ def create_app(settings: ScraperSettings) -> FastAPI:
         async with httpx.AsyncClient(
             base_url=settings.loki_url, timeout=settings.request_timeout_seconds
         ) as loki:
-            scraper = Scraper(settings, store, loki, metrics)
+            scraper = Scraper(settings, store, loki, metrics, tracer=telemetry.tracer)
             task = asyncio.create_task(scraper.run_forever(), name="scraper")
             yield
             task.cancel()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 from lab_telemetry import Metrics
+from opentelemetry import trace
 
 from usage_scraper.events import to_row
 from usage_scraper.loki import LokiError, query_range
@@ -48,8 +49,12 @@ class Scraper:
         loki: httpx.AsyncClient,
         metrics: ScraperMetrics,
         clock: Callable[[], int] = time.time_ns,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.settings = settings
+        # A span per poll: its log lines (stored N events, a failure) then carry a trace id,
+        # so traces -> logs works for the scraper as for the services.
+        self.tracer = tracer or trace.get_tracer(__name__)
         self.store = store
         self.loki = loki
         self.metrics = metrics
@@ -121,17 +126,24 @@ class Scraper:
         backoff = first_backoff
         try:
             while True:
-                try:
-                    stored = await self.poll_once()
-                except Exception as exc:  # every failure is retried, see above
-                    self._failed(exc, backoff)
+                with self.tracer.start_as_current_span("poll") as span:
+                    try:
+                        stored = await self.poll_once()
+                    except Exception as exc:  # every failure is retried, see above
+                        span.record_exception(exc)
+                        span.set_status(trace.StatusCode.ERROR, str(exc) or type(exc).__name__)
+                        self._failed(exc, backoff)
+                        stored = None
+                    else:
+                        span.set_attribute("usage_scraper.rows_stored", stored)
+                        if stored:
+                            logger.info("stored %d usage events", stored, extra={"stored": stored})
+                if stored is None:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, self.settings.max_backoff_seconds)
                     continue
                 backoff = first_backoff
                 self.failed_polls, self.last_error = 0, None
-                if stored:
-                    logger.info("stored %d usage events", stored, extra={"stored": stored})
                 await asyncio.sleep(self.settings.poll_interval_seconds)
         except BaseException as exc:
             self.stopped = repr(exc)
