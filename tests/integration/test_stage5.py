@@ -55,6 +55,9 @@ def test_post_dice_validates_and_refuses_duplicates(start_die_service, database)
     die_service = start_die_service(database)
     created = httpx.post(f"{die_service.base_url}/dice", json=NEW_DIE)
     assert created.status_code == 201
+    # An API POST is a usage event too, not only the page's form (stage 5's LogQL finds it).
+    event = die_service.wait_for_log(event="add_die")
+    assert event["usage"] is True and event["attributes"] == {"die": "d8", "faces": 8}
     assert httpx.get(f"{die_service.base_url}/dice/d8").json()["faces"] == NEW_DIE["faces"]
     assert psql(database, "SELECT faces FROM dice WHERE name = 'd8'") == "{1,2,3,4,5,6,7,8}"
 

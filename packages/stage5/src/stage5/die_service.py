@@ -13,7 +13,7 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from lab_telemetry import instrument_app, load_settings, serve, setup_telemetry
+from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -96,6 +96,8 @@ def create_app(store: DiceStore) -> FastAPI:
             raise HTTPException(409, f"a die named {spec.name!r} already exists") from None
         except StoreFull as exc:
             raise HTTPException(409, f"{exc}; this lab keeps no more") from None
+        # Every die added, by the page's form or by the API (curl, traffic-gen), is a usage event.
+        log_usage("add_die", die=spec.name, faces=len(spec.faces))
         return spec
 
     return app
