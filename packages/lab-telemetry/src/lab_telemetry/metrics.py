@@ -16,8 +16,9 @@ from prometheus_client.openmetrics import exposition as openmetrics_format
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
 
-# Request latency buckets in seconds: fine below 100 ms where the demo apps live, coarse above.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Request latency buckets in seconds: fine below 100 ms where the demo apps live, and around the
+# simulated faults' delays (0.5-1.5 s), so a quantile over them lands near the real durations.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0)
 
 
 def trace_exemplar() -> dict[str, str] | None:
