@@ -168,3 +168,13 @@ def test_frontend_with_the_die_service_down_says_so(monkeypatch) -> None:
     assert app.error[0].value == (
         f"The die-service at {url} is not answering, so there are no dice to pick."
     )
+
+
+def test_a_503_for_a_die_service_down_is_logged_in_the_requests_trace(stage3, otlp_receiver):
+    # The chapter's `|= "die-service"` finds these lines; they used to be absent.
+    _, roller = stage3(die_service_up=False)
+    assert httpx.get(f"{roller.base_url}/roll?die=fair").status_code == 503
+    warning = roller.wait_for_log(level="WARNING", dependency="die-service")
+    assert "die-service" in warning["message"] and "is not answering" in warning["message"]
+    (server,) = poll_until(lambda: otlp_receiver.find(service="dice-roller", kind=2))
+    assert warning["trace_id"] == server.trace_id
