@@ -65,6 +65,7 @@ def test_get_to_a_dice_roller_shows_200_and_the_rolls_in_one_trace(
     # The Send span's trace reaches the dice-roller: its server span descends from it.
     (send_span,) = poll_until(lambda: otlp_receiver.find(service="http-console", name="send"))
     assert send_span.is_error is False
+    assert send_span.parent_span_id == ""  # one trace per Send, not a span in Shiny's trace
     server = poll_until(
         lambda: [
             s

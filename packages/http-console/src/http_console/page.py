@@ -6,6 +6,7 @@ from dataclasses import replace
 import httpx
 from lab_telemetry import Telemetry, explore_url, log_usage
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.util.http import redact_url
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
@@ -163,8 +164,12 @@ def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.As
         async def run(spec: RequestSpec) -> None:
             # Credentials typed into the URL (user:password@) never reach a span or a log line.
             url = redact_url(spec.url)
+            # Each Send starts a trace of its own: Shiny traces its reactive updates too, and
+            # under one of those a Send would be one span deep in Shiny's trace.
             with telemetry.tracer.start_as_current_span(
-                "send", attributes={"http.request.method": spec.method, "url.full": url}
+                "send",
+                context=Context(),
+                attributes={"http.request.method": spec.method, "url.full": url},
             ) as span:
                 trace_id = trace.format_trace_id(span.get_span_context().trace_id)
                 fields = {"session_id": session.id, "method": spec.method, "url": url}
