@@ -98,12 +98,11 @@ class Scraper:
                 next_start = start + 1
             rows = [to_row(entry) for entry in entries]
             inserted = await self.store.save(rows, settings.query, next_start)
-            bad = sum(row.is_bad for row in rows)
-            self.metrics.stored.inc(inserted)
-            self.metrics.duplicates.inc(len(rows) - inserted)
-            self.metrics.bad_lines.inc(bad)
+            self.metrics.stored.inc(inserted.events)
+            self.metrics.bad_lines.inc(inserted.bad)
+            self.metrics.duplicates.inc(len(rows) - inserted.events - inserted.bad)
             self.metrics.behind.set((self.clock() - next_start) / 1e9)
-            stored += inserted
+            stored += inserted.events
             start = next_start
         return stored
 

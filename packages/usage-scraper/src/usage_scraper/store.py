@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from importlib import resources
+from typing import NamedTuple
 
 import asyncpg
 
@@ -27,6 +28,7 @@ INSERT INTO usage_events
 SELECT event_key, event_time, service, event, attributes, labels, raw_line, bad_reason
 FROM incoming
 ON CONFLICT (event_key) DO NOTHING
+RETURNING bad_reason IS NULL AS is_event
 """
 # What a database that is down, restarting or unreachable raises.
 UNAVAILABLE = (
@@ -48,21 +50,31 @@ class DatabaseUnavailable(Exception):
 REFUSED = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, UnicodeError, ValueError)
 
 
-async def _insert(connection: asyncpg.Connection, rows: list[Row]) -> int:
+class Inserted(NamedTuple):
+    """Rows a save inserted: usage events, and bad lines kept raw (duplicates are neither)."""
+
+    events: int = 0
+    bad: int = 0
+
+    def __add__(self, other: "Inserted") -> "Inserted":  # type: ignore[override]
+        return Inserted(self.events + other.events, self.bad + other.bad)
+
+
+async def _insert(connection: asyncpg.Connection, rows: list[Row]) -> Inserted:
     """COPY into the scratch table, then one INSERT that skips known keys: the speed of COPY with
-    the idempotence of ON CONFLICT DO NOTHING. Returns rows inserted."""
+    the idempotence of ON CONFLICT DO NOTHING."""
     if not rows:
-        return 0
+        return Inserted()
     await connection.execute("TRUNCATE incoming")
     await connection.copy_records_to_table(
         "incoming", records=[tuple(getattr(r, c) for c in COLUMNS) for r in rows], columns=COLUMNS
     )
-    status = await connection.execute(INSERT_NEW)
-    return int(status.rsplit(" ", 1)[1])
+    inserted = [record["is_event"] for record in await connection.fetch(INSERT_NEW)]
+    return Inserted(events=sum(inserted), bad=len(inserted) - sum(inserted))
 
 
-async def _insert_one_by_one(connection: asyncpg.Connection, rows: list[Row]) -> int:
-    inserted = 0
+async def _insert_one_by_one(connection: asyncpg.Connection, rows: list[Row]) -> Inserted:
+    inserted = Inserted()
     for row in rows:
         try:
             async with connection.transaction():
@@ -114,9 +126,9 @@ class Store:
             await self._discard_pool()
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
-    async def save(self, rows: list[Row], query: str, position_ns: int) -> int:
+    async def save(self, rows: list[Row], query: str, position_ns: int) -> Inserted:
         """Store the rows (skipping keys already stored) and the new position, in one
-        transaction: either both are there afterwards or neither is. Returns rows inserted."""
+        transaction: either both are there afterwards or neither is."""
         try:
             pool = await self._get_pool()
             async with pool.acquire() as connection, connection.transaction():
