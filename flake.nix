@@ -34,6 +34,8 @@
               prometheus
               prometheus-postgres-exporter
               wrk
+              # Grafana's LogQL/TraceQL grammars for the tests: npm ci --prefix tests/grammars.
+              nodejs
               curl
               git
             ]
