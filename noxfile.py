@@ -5,6 +5,7 @@
 """
 
 import os
+import sys
 from pathlib import Path
 
 import nox
@@ -14,6 +15,10 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).parent
+# The noxfile's helpers (tools/). nox only chdirs here, which puts this folder on sys.path for
+# `python -m nox` but not for the `nox` command (`uv run nox`): say it explicitly.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 STACK = ROOT / "compose" / "stack" / "compose.yaml"
 ENV_FILE = ROOT / ".env"
 
@@ -267,6 +272,17 @@ def lint(session: nox.Session) -> None:
     uv_run(session, "ruff", "check", ".")
     uv_run(session, "ruff", "format", "--check", ".")
     uv_run(session, "shellcheck", ".ci/run", "compose/stack/postgres/reader.sh")
+
+
+@nox.session(name="slo-rules", python=False)
+def slo_rules(session: nox.Session) -> None:
+    """Regenerate the SLO rules from compose/stack/prometheus/slos.yaml."""
+    from tools.slo_rules import render
+
+    source = ROOT / "compose" / "stack" / "prometheus" / "slos.yaml"
+    target = source.with_name("rules") / "slo.rules.yml"
+    target.write_text(render(source))
+    session.log(f"wrote {target.relative_to(ROOT)} from {source.name}")
 
 
 @nox.session(python=False)

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_without_an_engine_a_docker_session_says_what_to_do(session: str, tmp_pa
     if engine_answers():
         pytest.skip("a Docker engine answers here: this session would really start the stack")
     result = subprocess.run(
-        [sys.executable, "-m", "nox", "-s", session, "--no-color"],
+        [str(Path(sys.executable).parent / "nox"), "-s", session, "--no-color"],  # as `uv run nox`
         cwd=REPO,
         capture_output=True,
         text=True,

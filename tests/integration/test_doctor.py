@@ -18,6 +18,7 @@ from tests.config.repo_files import REPO, STACK_COMPOSE, load_yaml
 from tests.conftest import occupied_port
 
 FAKE_DOCKER = REPO / "tests" / "support" / "fake_docker_cli.py"
+NOX = str(Path(sys.executable).parent / "nox")
 LINUX_ENGINE = {
     "ServerVersion": "28.2.2",
     "OperatingSystem": "Debian GNU/Linux 12 (bookworm)",
@@ -54,7 +55,9 @@ class Lab:
             "FAKE_DOCKER_STATE": str(self.state_file),
         }
         return subprocess.run(
-            [sys.executable, "-m", "nox", "-f", str(self.root / "noxfile.py"), "--no-color", *args],
+            # The `nox` command, as `uv run nox` runs it (not `python -m nox`, which would put
+            # the working directory on sys.path and hide a missing import path).
+            [NOX, "-f", str(self.root / "noxfile.py"), "--no-color", *args],
             cwd=self.root,
             env=env,
             capture_output=True,
