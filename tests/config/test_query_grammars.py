@@ -117,3 +117,33 @@ def test_no_grammar_is_vendored_into_the_repository() -> None:
         ["git", "ls-files", str(GRAMMARS)], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
     assert not any("node_modules" in Path(p).parts for p in tracked)
+
+
+def alloy_stream_labels() -> set[str]:
+    """The Loki stream labels Alloy's config sets: relabel targets and stage.labels values."""
+    text = (REPO / "compose/stack/alloy/config.alloy").read_text()
+    labels = set(re.findall(r'target_label\s*=\s*"(\w+)"', text))
+    (stage,) = re.findall(r"stage\.labels \{\s*values = \{(.*?)\}", text, re.DOTALL)
+    return labels | set(re.findall(r"(\w+)\s*=", stage))
+
+
+# What the services put on their resource (compose's OTEL_RESOURCE_ATTRIBUTES and the SDK).
+RESOURCE_ATTRIBUTES = {"service.name", "service.namespace", "deployment.environment.name"}
+
+
+def test_logql_selects_only_labels_alloy_sets() -> None:
+    known = alloy_stream_labels()
+    assert {"service_name", "compose_project", "level", "usage"} <= known
+    queries = [q for q in doc_queries() + dashboard_queries() if q[1] == "logql"]
+    for where, _, query in queries:
+        for selector in re.findall(r"\{([^}]*)\}", query.split("|")[0]):
+            names = set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", selector))
+            assert names <= known, f"{where}: {query} selects {names - known}, not a Loki label"
+
+
+def test_traceql_names_only_resource_attributes_the_services_have() -> None:
+    queries = [q for q in doc_queries() + dashboard_queries() if q[1] == "traceql"]
+    assert queries
+    for where, _, query in queries:
+        names = set(re.findall(r"resource\.([\w.]+)", query))
+        assert names <= RESOURCE_ATTRIBUTES, f"{where}: {query} uses {names - RESOURCE_ATTRIBUTES}"
