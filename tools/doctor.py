@@ -122,7 +122,8 @@ def port_is_free(port: int) -> bool:
 
 def port_checks(files: list[Path]) -> list[Check]:
     checks = []
-    for port, (project, service) in sorted(published_ports(files).items()):
+    ports = published_ports(files)
+    for port, (project, service) in sorted(ports.items()):
         if port_is_free(port):
             continue
         holder = container_publishing(port)
@@ -137,7 +138,7 @@ def port_checks(files: list[Path]) -> list[Check]:
             fix = "stop it"
         checks.append(Check(False, f"port {port} ({service}) is held by {what}: {fix}, then retry"))
     if not checks or all(check.ok for check in checks):
-        checks.append(Check(True, f"ports free: {len(published_ports(files))} checked"))
+        checks.append(Check(True, f"ports free: {len(ports)} checked"))
     return checks
 
 

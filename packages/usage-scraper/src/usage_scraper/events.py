@@ -51,9 +51,7 @@ def storable(text: str) -> str:
 
 
 def _parse(line: str) -> tuple[str | None, dict, str | None, str | None]:
-    """(event, attributes, service, bad reason) of a line."""
-    if len(line.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
-        return None, {}, None, f"longer than {MAX_LINE_BYTES} bytes: kept cut to that"
+    """(event, attributes, service, bad reason) of a line no longer than MAX_LINE_BYTES."""
     if NUL in line:
         return None, {}, None, "holds NUL (U+0000), which PostgreSQL cannot store: kept escaped"
     try:
@@ -80,12 +78,14 @@ def _parse(line: str) -> tuple[str | None, dict, str | None, str | None]:
 
 def to_row(entry: Entry) -> Row:
     """The entry as a row PostgreSQL accepts, whatever the line holds; bad lines are kept raw."""
-    event, attributes, service, reason = _parse(entry.line)
-    raw_line = entry.line
-    if len(raw_line.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
-        raw_line = raw_line.encode("utf-8", "surrogatepass")[:MAX_LINE_BYTES].decode(
-            "utf-8", "ignore"
-        )
+    encoded = entry.line.encode("utf-8", "surrogatepass")
+    if len(encoded) > MAX_LINE_BYTES:
+        event, attributes, service = None, {}, None
+        reason = f"longer than {MAX_LINE_BYTES} bytes: kept cut to that"
+        raw_line = encoded[:MAX_LINE_BYTES].decode("utf-8", "ignore")
+    else:
+        event, attributes, service, reason = _parse(entry.line)
+        raw_line = entry.line
     labels = {storable(k): storable(v) for k, v in entry.labels.items()}
     return Row(
         event_key=event_key(entry),
