@@ -84,9 +84,14 @@ def test_browser_click_gives_one_trace_across_frontend_and_dice_roller(
     trace_id = page.locator("a[href*='/explore?']").inner_text().strip()
     assert len(trace_id) == 32
 
-    spans = poll_until(
-        lambda: (s := otlp_receiver.trace(trace_id)) and len(s) >= 3 and s, timeout=20, what="trace"
-    )
+    def whole_trace():
+        # Both services' spans: each exports in its own batches, so a count alone is not enough.
+        spans = otlp_receiver.trace(trace_id)
+        names = {(s.service, s.name) for s in spans}
+        wanted = {("frontend", "roll die"), ("frontend", "GET"), ("dice-roller", "GET /roll")}
+        return wanted <= names and spans
+
+    spans = poll_until(whole_trace, timeout=20, what="the click's trace from both services")
     by_service = {(s.service, s.name): s for s in spans}
     click = by_service[("frontend", "roll die")]
     server = by_service[("dice-roller", "GET /roll")]

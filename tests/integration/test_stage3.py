@@ -61,12 +61,16 @@ def test_roll_fetches_the_spec_then_rolls_in_one_trace(stage3, otlp_receiver) ->
     body = httpx.get(f"{roller.base_url}/roll?die=d20").json()
     assert body["die"] == "d20" and 1 <= body["value"] <= 20
 
-    def whole_trace():
-        servers = otlp_receiver.find(service="dice-roller", name="GET /roll")
-        return servers and len(spans := otlp_receiver.trace(servers[0].trace_id)) >= 3 and spans
+    def die_server_span_with_its_whole_lineage():
+        # Each service exports in its own batches: wait for the chain, not for a span count.
+        for span in otlp_receiver.find(service="die-service", kind=2):
+            if len(otlp_receiver.lineage(span)) == 4:
+                return span
+        return None
 
-    spans = poll_until(whole_trace, timeout=20, what="dice-roller and die-service spans")
-    die_span = next(s for s in spans if s.service == "die-service" and s.kind == 2)
+    die_span = poll_until(
+        die_server_span_with_its_whole_lineage, timeout=20, what="dice-roller and die-service spans"
+    )
     # die-service server span <- httpx client span <- the endpoint <- dice-roller server span
     chain = otlp_receiver.lineage(die_span)
     assert [(s.service, s.name) for s in chain] == [

@@ -131,7 +131,12 @@ def test_the_full_trace_reaches_postgres(start_service, start_die_service, datab
         spans = otlp_receiver.trace(server.trace_id)
         return [s for s in spans if s.attributes.get("db.system.name") == "postgresql"]
 
-    (db,) = poll_until(db_spans, timeout=15, what="the db span of the roll")
+    # Each service exports in its own batches: wait for the db span's whole chain.
+    (db,) = poll_until(
+        lambda: [s for s in db_spans() if len(otlp_receiver.lineage(s)) == 6],
+        timeout=15,
+        what="the db span of the roll, with every span above it",
+    )
     assert db.service == "die-service"
     # The stable database names, as the HTTP spans use the stable HTTP ones.
     assert db.attributes["db.namespace"] == database.rsplit("/", 1)[1]
