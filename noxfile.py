@@ -61,6 +61,13 @@ APPS = {
         "stage 5 die-service": "http://127.0.0.1:8502/dice",
         "stage 5 PostgreSQL": "127.0.0.1:5434 (user dice, password in .env)",
     },
+    "stage6": {
+        "stage 6 frontend": "http://127.0.0.1:8600",
+        "stage 6 dice-roller": "http://127.0.0.1:8601/roll?die=risky",
+        "stage 6 die-service": "http://127.0.0.1:8602/dice",
+        "Alertmanager": "http://127.0.0.1:9093",
+        "SLO dashboard": "http://127.0.0.1:3000/d/lab-slos",
+    },
 }
 
 
@@ -208,7 +215,7 @@ def stage_session(number: int) -> None:
     nox.session(name=f"stage-{number}", python=False)(run_stage)
 
 
-for _number in range(1, 6):
+for _number in range(1, 7):
     stage_session(_number)
 
 

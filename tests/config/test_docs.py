@@ -21,7 +21,7 @@ def test_every_published_port_is_one_design_lists() -> None:
     listed = set()
     for port in ports_in_table(DESIGN.read_text(), "## Ports"):
         if "N" in port:
-            listed |= {int(port.replace("N", str(stage))) for stage in range(1, 6)}
+            listed |= {int(port.replace("N", str(stage))) for stage in range(1, 7)}
         else:
             listed.add(int(port))
     published = host_ports()

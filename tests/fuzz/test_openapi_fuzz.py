@@ -110,7 +110,7 @@ APIS = [
     "dice-roller",
     "stage1-dice-roller",
     "stage2-dice-roller",
-    *(f"stage{n}-{service}" for n in (3, 4, 5) for service in ("dice-roller", "die-service")),
+    *(f"stage{n}-{service}" for n in (3, 4, 5, 6) for service in ("dice-roller", "die-service")),
 ]
 
 

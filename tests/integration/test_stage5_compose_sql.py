@@ -1,14 +1,14 @@
-"""Stage 5's compose init script and the die-service agree on the dice table and its seed."""
+"""Stage 5's and 6's compose init scripts and die-services agree on the dice table and its seed."""
 
 import json
 import subprocess
 
 import httpx
+import pytest
 
 from tests.conftest import REPO, free_port
 
-INIT_SQL = REPO / "compose/stage5/postgres/init.sql"
-DICE_FILE = REPO / "packages/stage5/src/stage5/dice.json"
+STAGES = pytest.mark.parametrize("stage", [5, 6])
 COLUMNS = (
     "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns"
     " WHERE table_name = 'dice' ORDER BY ordinal_position"
@@ -25,15 +25,20 @@ def psql(dsn: str, *args: str) -> str:
     ).stdout.strip()
 
 
+def init_sql(stage: int) -> str:
+    return str(REPO / f"compose/stage{stage}/postgres/init.sql")
+
+
+@STAGES
 def test_init_script_and_service_make_the_same_table_and_seed(
-    postgres_cluster, start_service
+    postgres_cluster, start_service, stage
 ) -> None:
     by_script = postgres_cluster.create_database(f"by_script_{free_port()}")
-    psql(by_script, "-f", str(INIT_SQL))
+    psql(by_script, "-f", init_sql(stage))
     by_service = postgres_cluster.create_database(f"by_service_{free_port()}")
     port = free_port()
     service = start_service(
-        "stage5-die-service",
+        f"stage{stage}-die-service",
         {"DIE_SERVICE_PORT": str(port), "DIE_SERVICE_DATABASE_URL": by_service},
         port,
     )
@@ -42,19 +47,27 @@ def test_init_script_and_service_make_the_same_table_and_seed(
 
     seed = "SELECT name, faces, weights, failure_rate, slow_rate FROM dice ORDER BY name"
     assert psql(by_script, "-c", seed) == psql(by_service, "-c", seed)
-    names = sorted(d["name"] for d in json.loads(DICE_FILE.read_text()))
+    names = sorted(
+        d["name"]
+        for d in json.loads(
+            (REPO / f"packages/stage{stage}/src/stage{stage}/dice.json").read_text()
+        )
+    )
     assert psql(by_script, "-c", "SELECT name FROM dice ORDER BY name").split() == names
 
 
+@STAGES
 def test_the_service_leaves_a_database_seeded_by_the_script_alone(
-    postgres_cluster, start_service
+    postgres_cluster, start_service, stage
 ) -> None:
     dsn = postgres_cluster.create_database(f"seeded_{free_port()}")
-    psql(dsn, "-f", str(INIT_SQL))
+    psql(dsn, "-f", init_sql(stage))
     psql(dsn, "-c", "DELETE FROM dice WHERE name = 'coin'")  # an operator's change survives
     port = free_port()
     service = start_service(
-        "stage5-die-service", {"DIE_SERVICE_PORT": str(port), "DIE_SERVICE_DATABASE_URL": dsn}, port
+        f"stage{stage}-die-service",
+        {"DIE_SERVICE_PORT": str(port), "DIE_SERVICE_DATABASE_URL": dsn},
+        port,
     )
     names = {d["name"] for d in httpx.get(f"{service.base_url}/dice").json()["dice"]}
     assert "coin" not in names and "fair" in names

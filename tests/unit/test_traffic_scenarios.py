@@ -1,8 +1,11 @@
 import random
 
 import pytest
+import yaml
 from traffic_gen.scenarios import scenario_for
 from traffic_gen.stats import RunStats, percentile
+
+from tests.conftest import REPO
 
 
 def plan(target: str, seed: int, users: int = 3, per_user: int = 50) -> list[list[tuple]]:
@@ -21,7 +24,9 @@ def plan(target: str, seed: int, users: int = 3, per_user: int = 50) -> list[lis
     ]
 
 
-@pytest.mark.parametrize("target", ["dice-roller", "stage-1", "stage-3", "stage-4", "stage-5"])
+@pytest.mark.parametrize(
+    "target", ["dice-roller", "stage-1", "stage-3", "stage-4", "stage-5", "stage-6"]
+)
 def test_the_same_seed_gives_the_same_requests(target: str) -> None:
     assert plan(target, 7) == plan(target, 7)
     assert plan(target, 7) != plan(target, 8)
@@ -40,6 +45,16 @@ def test_stage_4_sends_async_rolls_and_stage_5_adds_dice() -> None:
     stage5 = [r for user in plan("stage-5", 1, users=10, per_user=100) for r in user]
     posts = [r for r in stage5 if r[0] == "POST"]
     assert posts and all(url == "http://y/dice" and has_body for _, url, has_body in posts)
+
+
+def test_stage_6_steady_mix_keeps_the_risky_dies_failures_inside_the_error_budget() -> None:
+    urls = [url for user in plan("stage-6", 1, users=10, per_user=200) for _, url, _ in user]
+    assert all("/roll?die=" in url for url in urls)
+    risky = sum(url.endswith("die=risky") for url in urls) / len(urls)
+    slos = yaml.safe_load((REPO / "compose/stack/prometheus/slos.yaml").read_text())["slos"]
+    budget = 1 - next(s["objective"] for s in slos if s["name"] == "availability")
+    # The risky die fails 10% of its rolls (dice.json): its share times that is the error rate.
+    assert 0.02 < risky < 0.08 and risky * 0.10 < budget / 2
 
 
 def test_stats_count_errors_by_status_and_percentiles() -> None:

@@ -7,11 +7,26 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Where the lab's own APIs listen: on the host (127.0.0.1 and localhost, the ports in README's URL
 # table) and inside the compose network (container names, port 8000; the backends' own ports).
-LAB_PORTS_ON_THE_HOST = (8001, 8100, 8201, 8301, 8302, 8401, 8402, 8501, 8502, 9090, 3100, 3200)
+LAB_PORTS_ON_THE_HOST = (
+    8001,
+    8100,
+    8201,
+    8301,
+    8302,
+    8401,
+    8402,
+    8501,
+    8502,
+    8601,
+    8602,
+    9090,
+    3100,
+    3200,
+)
 LAB_CONTAINERS = (
     "demo-dice-roller",
-    *(f"stage{n}-dice-roller" for n in range(1, 6)),
-    *(f"stage{n}-die-service" for n in range(3, 6)),
+    *(f"stage{n}-dice-roller" for n in range(1, 7)),
+    *(f"stage{n}-die-service" for n in range(3, 7)),
 )
 LAB_TARGETS = (
     *(f"{host}:{port}" for host in ("127.0.0.1", "localhost") for port in LAB_PORTS_ON_THE_HOST),

@@ -89,9 +89,25 @@ class AddDiceScenario(AsyncRollScenario):
         return super().next_request(rng, user, sequence)
 
 
+class SteadyScenario(Scenario):
+    """Stage 6: single rolls in a mix that meets the SLOs at rest.
+
+    The risky die fails a tenth of its rolls by itself, so it gets a twentieth of the traffic:
+    its failures (0.5% of requests) stay inside the 1% error budget, and an alert means an
+    incident the learner caused with the fault control.
+    """
+
+    def next_request(self, rng: random.Random, user: int, sequence: int) -> Request:
+        return self.roll(rng)
+
+    def pick_die(self, rng: random.Random) -> str:
+        others = [(d, 3) for d in self.dice if d not in ("fair", "risky")]
+        return weighted(rng, [("fair", 85), ("risky", 5), *others])
+
+
 def scenario_for(target: str, base_url: str, die_service_url: str | None) -> Scenario:
     if target == "dice-roller":
         return DiceRollerScenario(base_url)
     stage = int(target.removeprefix("stage-"))
-    kind = {4: AsyncRollScenario, 5: AddDiceScenario}.get(stage, StageScenario)
+    kind = {4: AsyncRollScenario, 5: AddDiceScenario, 6: SteadyScenario}.get(stage, StageScenario)
     return kind(base_url, die_service_url)

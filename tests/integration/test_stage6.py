@@ -1,0 +1,120 @@
+"""Stage 6: a die's faults changed while the services run, by the API and by the page."""
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+FAULTS = "/dice/{}/faults"
+
+
+@pytest.fixture
+def stage6(start_service, database):
+    """A die-service on a real PostgreSQL and a dice-roller asking it."""
+    die_port, roller_port = free_port(), free_port()
+    die_service = start_service(
+        "stage6-die-service",
+        {"DIE_SERVICE_PORT": str(die_port), "DIE_SERVICE_DATABASE_URL": database},
+        die_port,
+    )
+    roller = start_service(
+        "stage6-dice-roller",
+        {"DICE_ROLLER_PORT": str(roller_port), "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url},
+        roller_port,
+    )
+    return die_service, roller
+
+
+def statuses(roller, die: str, n: int = 20) -> set[int]:
+    return {httpx.get(f"{roller.base_url}/roll", params={"die": die}).status_code for _ in range(n)}
+
+
+def test_a_fault_switched_on_and_off_changes_the_next_rolls_without_a_restart(stage6) -> None:
+    die_service, roller = stage6
+    assert statuses(roller, "fair") == {200}
+
+    on = httpx.patch(die_service.base_url + FAULTS.format("fair"), json={"failure_rate": 1.0})
+    assert on.status_code == 200
+    assert on.json()["failure_rate"] == 1.0 and on.json()["faces"] == [1, 2, 3, 4, 5, 6]
+    assert statuses(roller, "fair") == {500}
+    # The line that explains the incident: a WARNING naming the die and the change, in the span.
+    line = die_service.wait_for_log(message="faults of the fair die changed: failure_rate=1.0")
+    assert line["level"] == "WARNING" and line["failure_rate"] == 1.0 and line["trace_id"]
+    assert die_service.wait_for_log(event="set_faults")["attributes"] == {
+        "die": "fair",
+        "failure_rate": 1.0,
+    }
+
+    off = httpx.patch(die_service.base_url + FAULTS.format("fair"), json={"failure_rate": 0})
+    assert off.status_code == 200
+    assert statuses(roller, "fair") == {200}
+    assert roller.process.poll() is None and die_service.process.poll() is None
+
+
+def test_faults_left_out_keep_their_values_and_a_delay_slows_rolls(stage6) -> None:
+    die_service, roller = stage6
+    url = die_service.base_url + FAULTS.format("risky")
+    slowed = httpx.patch(url, json={"slow_rate": 1.0, "delay_range_seconds": [0.3, 0.3]})
+    assert slowed.status_code == 200
+    risky = slowed.json()
+    assert (risky["failure_rate"], risky["slow_rate"], risky["delay_range_seconds"]) == (
+        0.1,
+        1.0,
+        [0.3, 0.3],
+    )
+    httpx.patch(url, json={"failure_rate": 0})
+    response = httpx.get(f"{roller.base_url}/roll", params={"die": "risky"})
+    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.3
+
+
+def test_bad_faults_are_refused_with_what_was_wrong(stage6) -> None:
+    die_service, _ = stage6
+    missing = httpx.patch(die_service.base_url + FAULTS.format("nope"), json={"failure_rate": 0.5})
+    assert (missing.status_code, missing.json()["detail"]) == (404, "no die named 'nope'")
+    url = die_service.base_url + FAULTS.format("fair")
+    for bad, says in (
+        ({}, "name at least one of failure_rate, slow_rate, delay_range_seconds"),
+        ({"failure_rate": 1.5}, "less than or equal to 1"),
+        ({"delay_range_seconds": [2, 1]}, "min <= max"),
+        ({"delay_range_seconds": [0, 31]}, "less than or equal to 30"),
+    ):
+        response = httpx.patch(url, json=bad)
+        assert response.status_code == 422, bad
+        assert says in str(response.json()["detail"]), response.json()
+    # Nothing of the refused changes was stored.
+    assert httpx.get(f"{die_service.base_url}/dice/fair").json()["failure_rate"] == 0
+
+
+def test_the_page_switches_a_fault_on_and_off(stage6, start_service, browser_page) -> None:
+    die_service, roller = stage6
+    port = free_port()
+    start_service(
+        "stage6-frontend",
+        {
+            "FRONTEND_PORT": str(port),
+            "FRONTEND_METRICS_PORT": str(free_port()),
+            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
+            "FRONTEND_DIE_SERVICE_URL": die_service.base_url,
+        },
+        port,
+        ready_path="/_stcore/health",
+    )
+    page = browser_page
+    page.goto(f"http://127.0.0.1:{port}")
+    form = page.get_by_test_id("stForm").filter(has_text="Faults of a die")
+    form.get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="fair", exact=True).click()
+    slider = form.get_by_test_id("stSlider").filter(has_text="Failure rate").get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("End")  # to 100%
+    form.get_by_role("button", name="Set faults").click()
+    page.get_by_text(
+        "The fair die now fails 100% of rolls and is slow (0.5-1.5 s) in 0%."
+    ).wait_for()
+    assert statuses(roller, "fair", 5) == {500}
+
+    slider.focus()
+    page.keyboard.press("Home")
+    form.get_by_role("button", name="Set faults").click()
+    page.get_by_text("The fair die now fails 0% of rolls and is slow (0.5-1.5 s) in 0%.").wait_for()
+    assert statuses(roller, "fair", 5) == {200}
