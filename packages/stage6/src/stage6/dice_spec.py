@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # Lower-case letters, digits and dashes: safe in a URL path and as a metric label value.
 DIE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
@@ -43,13 +43,17 @@ class DieSpec(BaseModel):
 class Faults(BaseModel):
     """A die's simulated faults, changed while the services run: what is left out stays as is."""
 
-    failure_rate: float | None = Field(default=None, ge=0, le=1)
-    slow_rate: float | None = Field(default=None, ge=0, le=1)
-    delay_range_seconds: list[DelaySeconds] | None = Field(default=None, min_length=2, max_length=2)
+    # Strict: `true` is not a rate. At least one field: an empty change is a mistake.
+    model_config = ConfigDict(strict=True, json_schema_extra={"minProperties": 1})
+
+    # Not nullable (None only marks "left out"): a JSON null is refused like any non-number.
+    failure_rate: float = Field(default=None, ge=0, le=1)  # type: ignore[assignment]
+    slow_rate: float = Field(default=None, ge=0, le=1)  # type: ignore[assignment]
+    delay_range_seconds: list[DelaySeconds] = Field(default=None, min_length=2, max_length=2)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _consistent(self) -> "Faults":
-        if all(value is None for _, value in self):
+        if not self.model_fields_set:
             raise ValueError("name at least one of failure_rate, slow_rate, delay_range_seconds")
         if self.delay_range_seconds is not None:
             low, high = self.delay_range_seconds

@@ -103,13 +103,13 @@ def create_app(store: DiceStore) -> FastAPI:
         log_usage("add_die", die=spec.name, faces=len(spec.faces))
         return spec
 
-    @app.patch("/dice/{name}/faults", responses=error_responses(404, 503))
+    @app.patch("/dice/{name}/faults", responses=error_responses(400, 404, 503))
     async def set_faults(name: str, faults: Faults) -> DieSpec:
         # The dice-roller asks for the die on every roll, so the change holds from the next one.
         spec = await store.set_faults(name, faults)
         if spec is None:
             raise HTTPException(404, f"no die named {name[:40]!r}")
-        changes = faults.model_dump(exclude_none=True)
+        changes = faults.model_dump(exclude_unset=True)
         # A WARNING, in the request's span: the line that explains the incident that follows.
         logger.warning(
             f"faults of the {name} die changed: "
