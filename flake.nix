@@ -29,9 +29,10 @@
               docker-client
               docker-compose
               # What the tests start for real: PostgreSQL, Prometheus (with promtool),
-              # postgres_exporter; wrk for the benchmarks.
+              # Alertmanager (with amtool), postgres_exporter; wrk for the benchmarks.
               postgresql_17
               prometheus
+              prometheus-alertmanager
               prometheus-postgres-exporter
               wrk
               # Grafana's LogQL/TraceQL grammars for the tests: npm ci --prefix tests/grammars.

@@ -13,13 +13,15 @@ from pathlib import Path
 import yaml
 
 WINDOWS = ("5m", "30m", "1h", "6h")
+# The SLO period: the error budget is spent over it (Sloth's and Pyrra's default).
+PERIOD = "30d"
 # (severity, long window, short window, burn rate): the workbook's first two rows.
 ALERTS = (("page", "1h", "5m", 14.4), ("ticket", "6h", "30m", 6.0))
 BY = "compose_project, service_name"
 
 
 def scaled(window: str, scale: float) -> str:
-    seconds = int(window[:-1]) * {"m": 60, "h": 3600}[window[-1]]
+    seconds = int(window[:-1]) * {"m": 60, "h": 3600, "d": 86400}[window[-1]]
     return f"{max(1, round(seconds * scale))}s" if scale != 1 else window
 
 
@@ -49,13 +51,30 @@ def rules(slos: list[dict], windows_scale: float = 1) -> dict:
             }
             for window in WINDOWS
         ]
-        recording.append(
+        period = scaled(PERIOD, windows_scale)
+        recording += [
             {
                 "record": "slo:objective:ratio",
                 "expr": f"vector({slo['objective']})",
                 "labels": labels,
-            }
-        )
+            },
+            {
+                "record": "slo:error_budget:ratio",
+                "expr": f"vector({budget})",
+                "labels": labels,
+            },
+            # Over the period, from the 5m ratio (as Sloth does): a 30d rate() would be costly.
+            {
+                "record": f"slo:sli_error:ratio_rate{PERIOD}",
+                "expr": f'avg_over_time(slo:sli_error:ratio_rate5m{{slo="{name}"}}[{period}])',
+                "labels": labels,
+            },
+            {
+                "record": "slo:period_error_budget_remaining:ratio",
+                "expr": f'1 - slo:sli_error:ratio_rate{PERIOD}{{slo="{name}"}} / {budget}',
+                "labels": labels,
+            },
+        ]
         alerts = []
         for severity, long, short, rate in ALERTS:
             burn = f"({rate} * {budget})"

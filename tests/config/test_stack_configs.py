@@ -198,6 +198,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
         "prometheus": "prometheus",
         "loki": "loki",
         "tempo": "tempo",
+        "alertmanager": "alertmanager",
         "usage-postgres": "grafana-postgresql-datasource",
     }
     assert [ds["uid"] for ds in datasources if ds.get("isDefault")] == ["prometheus"]
@@ -281,3 +282,30 @@ def test_the_overview_names_services_by_service_and_stage() -> None:
     for name, panel, target in dashboard_targets():
         if name == "overview.json" and "http_request" in target.get("expr", ""):
             assert "compose_project, service_name" in target["expr"], panel["title"]
+
+
+ALERTMANAGER_CONFIG = REPO / "compose/stack/alertmanager/alertmanager.yml"
+
+
+def test_alertmanager_config_is_valid_and_routes_to_the_receiver_compose_runs() -> None:
+    amtool = require_tool("amtool", "apt-get install prometheus-alertmanager")
+    result = subprocess.run(
+        [amtool, "check-config", str(ALERTMANAGER_CONFIG)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    stack = services(STACK_COMPOSE)
+    (webhook,) = load_yaml(ALERTMANAGER_CONFIG)["receivers"][0]["webhook_configs"]
+    assert webhook["send_resolved"] is True  # the receiver logs the end of an incident too
+    receiver = stack["alert-receiver"]["environment"]
+    assert webhook["url"] == f"http://alert-receiver:{receiver['ALERT_RECEIVER_PORT']}/alerts"
+    # The alerts are grouped by the labels the SLO rules keep (tools/slo_rules.py, BY).
+    route = load_yaml(ALERTMANAGER_CONFIG)["route"]
+    assert set(route["group_by"]) == {"alertname", "slo", "compose_project", "service_name"}
+
+
+def test_prometheus_sends_alerts_to_the_stacks_alertmanager() -> None:
+    (alertmanagers,) = load_yaml(PROMETHEUS_CONFIG)["alerting"]["alertmanagers"]
+    assert alertmanagers["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    command = services(STACK_COMPOSE)["alertmanager"]["command"]
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in command
+    assert "127.0.0.1:9093:9093" in services(STACK_COMPOSE)["alertmanager"]["ports"]
