@@ -315,7 +315,8 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
 
     jobs: {job: ["127.0.0.1:port", ...]}; labels: {job: {label: value}} added to that job's
     targets, e.g. the labels the stack's Docker discovery would give them. Or scrape_configs:
-    the YAML list itself, indented as under `scrape_configs:`.
+    the YAML list itself, indented as under `scrape_configs:`. top_level: more of the config
+    (rule_files, alerting), as YAML at the top level.
     """
     processes: list[subprocess.Popen] = []
 
@@ -323,6 +324,7 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
         jobs: dict[str, list[str]] | None = None,
         labels: dict[str, dict[str, str]] | None = None,
         scrape_configs: str = "",
+        top_level: str = "",
     ) -> Prometheus:
         binary = require_tool("prometheus", "apt-get install prometheus")
         port = free_port()
@@ -338,8 +340,9 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
                 global:
                   scrape_interval: 1s
                   evaluation_interval: 1s
-                scrape_configs:
                 """)
+            + top_level
+            + "scrape_configs:\n"
             + scrape_configs
         )
         log = (tmp_path / f"prometheus-{port}.log").open("wb")

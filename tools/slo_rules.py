@@ -30,7 +30,12 @@ def error_ratio(slo: dict, window: str) -> str:
     if slo["name"] == "availability":
         bad = f'rate(http_requests_total{{status="5xx"}}[{window}])'
         total = f"rate(http_requests_total[{window}])"
-        return f"sum by ({BY}) ({bad})\n/\nsum by ({BY}) ({total})"
+        # `or ... * 0`: before its first 5xx a service has no 5xx series, and the ratio would be
+        # no data instead of 0 (its budget left, too).
+        return (
+            f"(\n  sum by ({BY}) ({bad})\n  or\n  sum by ({BY}) ({total}) * 0\n)"
+            f"\n/\nsum by ({BY}) ({total})"
+        )
     fast = (
         f'rate(http_request_duration_seconds_bucket{{le="{slo["threshold_seconds"]}"}}[{window}])'
     )
