@@ -262,7 +262,8 @@ def database(postgres_cluster, request) -> str:
 
 @pytest.fixture
 def own_postgres():
-    """A cluster of the test's own, for tests that stop and restart the database."""
+    """A cluster of the test's own, for tests that stop and restart the database, or that need
+    a database name another test may have taken."""
     yield from _throwaway_postgres()
 
 

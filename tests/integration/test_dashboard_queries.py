@@ -10,7 +10,8 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS, promql_queries
-from tests.conftest import free_port, require_tool
+from tests.conftest import REPO, free_port, require_tool
+from tools.slo_rules import render
 
 # What Grafana substitutes before a query reaches Prometheus.
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
@@ -48,6 +49,8 @@ class Scenario:
         self.jobs: dict[str, list[str]] = {}
         self.labels: dict[str, dict[str, str]] = {}
         self.urls: list[str] = []
+        # More of Prometheus's config: the SLO rules, for the dashboards built on them.
+        self.top_level = ""
 
     def run(self, command: str, project: str, job: str, env: dict[str, str], **kwargs) -> str:
         port = free_port()
@@ -104,9 +107,11 @@ def stage3(s: Scenario, stage: int = 3) -> None:
     )
     project = f"stage-{stage}"
     die_env = {"DIE_SERVICE_DICE_FILE": str(dice_file)}
-    if stage == 5:
+    if stage >= 5:
         # A database named as in compose, on the session's real PostgreSQL, and its exporter.
-        cluster = s.fixture("postgres_cluster")
+        # The database is named "dice" as in compose (the panels select it): stage 6's
+        # dashboards each get a cluster of their own, so their "dice" never meet stage 5's.
+        cluster = s.fixture("postgres_cluster" if stage == 5 else "own_postgres")
         die_env["DIE_SERVICE_DATABASE_URL"] = dsn = cluster.create_database("dice")
         exporter = require_tool(
             "prometheus-postgres-exporter", "apt-get install it", "postgres_exporter"
@@ -127,6 +132,15 @@ def stage3(s: Scenario, stage: int = 3) -> None:
     s.urls = [f"{url}/roll?die={d}" for d in ("fair", "loaded", "flaky", "flaky", "nope")]
     if stage >= 4:
         s.urls += [f"{url}/roll-async?die=fair&times=5", f"{url}/roll-async?die=flaky&times=4"]
+
+
+def slos(s: Scenario) -> None:
+    """Stage 6 with the stack's SLO rules, windows 60x shorter: the flaky die burns the budget
+    fast enough to fire the page, so ALERTS has a series too."""
+    stage3(s, stage=6)
+    rules = s.tmp_path / "slo.rules.yml"
+    rules.write_text(render(REPO / "compose/stack/prometheus/slos.yaml", windows_scale=1 / 60))
+    s.top_level = f"rule_files: [{str(rules)!r}]\n"
 
 
 def usage_scraper(s: Scenario) -> None:
@@ -160,6 +174,8 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "stage-3.json": stage3,
     "stage-4.json": lambda s: stage3(s, stage=4),
     "stage-5.json": lambda s: stage3(s, stage=5),
+    "stage-6.json": lambda s: stage3(s, stage=6),
+    "slos.json": slos,
     "usage.json": usage_scraper,
 }
 
@@ -174,7 +190,9 @@ def test_dashboard_queries_parse_and_return_data(
 ):
     scenario = Scenario(start_service, tmp_path, request)
     SCENARIOS[dashboard](scenario)
-    prometheus = start_prometheus(scenario.jobs, labels=scenario.labels)
+    prometheus = start_prometheus(
+        scenario.jobs, labels=scenario.labels, top_level=scenario.top_level
+    )
 
     def traffic() -> bool:
         for url in scenario.urls:
