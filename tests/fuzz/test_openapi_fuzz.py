@@ -97,6 +97,9 @@ def api_under_test(name: str, start_service, request) -> str:
     """Start the API `name` (and what it calls); its base URL."""
     if name == "dice-roller":
         return start_dice_roller_demo(start_service)
+    if name == "alert-receiver":
+        port = free_port()
+        return start_service(name, {"ALERT_RECEIVER_PORT": str(port)}, port).base_url
     stage, _, service = name.partition("-")
     number = int(stage.removeprefix("stage"))
     database = request.getfixturevalue("database") if number >= 5 else None
@@ -110,6 +113,7 @@ def api_under_test(name: str, start_service, request) -> str:
 
 APIS = [
     "dice-roller",
+    "alert-receiver",
     "stage1-dice-roller",
     "stage2-dice-roller",
     *(f"stage{n}-{service}" for n in (3, 4, 5, 6) for service in ("dice-roller", "die-service")),

@@ -51,7 +51,7 @@ def create_app() -> FastAPI:
         ("alertname", "status"),
     )
 
-    @app.post("/alerts")
+    @app.post("/alerts", responses={400: {"description": "The body is not JSON."}})
     async def alerts(notification: Notification) -> Received:
         for alert in notification.alerts:
             log_alert(alert, notification.receiver)

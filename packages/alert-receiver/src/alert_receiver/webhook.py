@@ -9,7 +9,7 @@ models, but requires pydantic < 2 and has not been released since; nothing maint
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # Label names and values as Prometheus allows them, bounded so a body cannot fill the log.
 Name = Annotated[str, Field(max_length=200)]
@@ -18,18 +18,32 @@ Labels = Annotated[dict[Name, Value], Field(max_length=100)]
 Status = Literal["firing", "resolved"]
 
 
+def _rfc3339_string(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("a time is an RFC 3339 string, e.g. 2026-11-26T14:02:00Z")
+    return value
+
+
+# Strict models see parsed JSON (FastAPI validates Python objects), where strict datetime would
+# refuse every string: this one takes Alertmanager's strings and refuses bare numbers.
+Timestamp = Annotated[datetime, Field(strict=False), BeforeValidator(_rfc3339_string)]
+
+
 class Alert(BaseModel):
     # Field names as Alertmanager writes them (camelCase), so the models read like its docs.
+    # Strict: `true` is not a label value, 1.0 not a count.
+    model_config = ConfigDict(strict=True)
     status: Status
     labels: Labels
     annotations: Labels = {}
-    startsAt: datetime
-    endsAt: datetime
+    startsAt: Timestamp
+    endsAt: Timestamp
     generatorURL: str = Field(default="", max_length=2000)
     fingerprint: str = Field(default="", max_length=64)
 
 
 class Notification(BaseModel):
+    model_config = ConfigDict(strict=True)
     version: Literal["4"]
     status: Status
     receiver: str = Field(max_length=200)
