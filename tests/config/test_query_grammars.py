@@ -1,8 +1,9 @@
-"""Every LogQL and TraceQL query in the tutorials and dashboards parses with Grafana's grammars.
-
-@grafana/lezer-logql and @grafana/lezer-traceql are the grammars Grafana's own query editors
-use, pinned in tests/grammars/package.json and its lock (`npm ci --prefix tests/grammars`).
-PromQL is checked against a real Prometheus instead (tests/integration/test_dashboard_queries).
+"""Every LogQL, TraceQL and PromQL query in the tutorials and dashboards parses with the grammar
+Grafana's query editors use: @grafana/lezer-logql, @grafana/lezer-traceql and Prometheus's
+@prometheus-io/lezer-promql, pinned in tests/grammars/package.json and its lock
+(`npm ci --prefix tests/grammars`). The dashboards' PromQL also runs against a real Prometheus
+(tests/integration/test_dashboard_queries); the names every query uses are checked against what
+the services emit in tests/integration/test_query_names.py.
 """
 
 import json
@@ -33,16 +34,20 @@ def expand(query: str) -> str:
 
 
 def doc_queries() -> list[tuple[str, str, str]]:
-    """(where, language, query) from ```logql / ```traceql blocks and `LogQL `...`` mentions."""
+    """(where, language, query) from ```logql / ```traceql / ```promql blocks, a query a line (an
+    indented line continues the one above), and mentions such as LogQL `...`."""
     found = []
     for path in DOCS:
         text = path.read_text()
-        for match in re.finditer(r"```(logql|traceql)\n(.*?)```", text, re.DOTALL):
+        for match in re.finditer(r"```(logql|traceql|promql)\n(.*?)```", text, re.DOTALL):
             line = text[: match.start()].count("\n") + 2
             for offset, query in enumerate(match.group(2).splitlines()):
-                if query.strip():
+                if query[:1].isspace() and query.strip():
+                    where, language, above = found[-1]
+                    found[-1] = (where, language, f"{above} {query.strip()}")
+                elif query.strip():
                     found.append((f"{path.name}:{line + offset}", match.group(1), query))
-        for match in re.finditer(r"\b(LogQL|TraceQL) `([^`]+)`", text):
+        for match in re.finditer(r"\b(LogQL|TraceQL|PromQL) `([^`]+)`", text):
             line = text[: match.start()].count("\n") + 1
             found.append((f"{path.name}:{line}", match.group(1).lower(), match.group(2)))
     return found
@@ -52,14 +57,15 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     found = []
     for name, panel, target in dashboard_targets():
         kind = target["datasource"]["type"]
-        query = target.get("expr") if kind == "loki" else target.get("query")
-        if kind in {"loki", "tempo"} and query:
-            language = "logql" if kind == "loki" else "traceql"
+        query = target.get("query") if kind == "tempo" else target.get("expr")
+        language = {"loki": "logql", "tempo": "traceql", "prometheus": "promql"}.get(kind)
+        if language and query:
             found.append((f"{name}: {panel['title']}", language, query))
     return found
 
 
-def parse(queries: list[tuple[str, str, str]]) -> list[list[int]]:
+def parse(queries: list[tuple[str, str, str]]) -> list[dict]:
+    """Per query: {"errors": [offsets], "names": [[kind, name], ...]} (see parse.mjs)."""
     node = shutil.which("node")
     require(node is not None, "node not found (Debian: apt-get install nodejs)")
     require(
@@ -81,7 +87,7 @@ def parse(queries: list[tuple[str, str, str]]) -> list[list[int]]:
 def test_there_are_queries_of_both_languages_in_docs_and_dashboards() -> None:
     assert DASHBOARDS
     for source in (doc_queries(), dashboard_queries()):
-        assert {language for _, language, _ in source} == {"logql", "traceql"}
+        assert {language for _, language, _ in source} == {"logql", "traceql", "promql"}
 
 
 @pytest.mark.parametrize("source", ["docs", "dashboards"])
@@ -89,8 +95,8 @@ def test_every_query_parses_with_grafanas_grammar(source: str) -> None:
     queries = doc_queries() if source == "docs" else dashboard_queries()
     failures = [
         f"{where} ({language}) at {offsets[0]}: {query}"
-        for (where, language, query), offsets in zip(queries, parse(queries), strict=True)
-        if offsets
+        for (where, language, query), result in zip(queries, parse(queries), strict=True)
+        if (offsets := result["errors"])
     ]
     assert not failures, "\n".join(failures)
 
@@ -101,8 +107,9 @@ def test_the_grammars_do_reject_a_broken_query() -> None:
         ("-", "logql", '{compose_project="stage-1"'),
         ("-", "logql", '{job="x"} |= '),
         ("-", "traceql", "{span.http.route = }"),
+        ("-", "promql", "sum(rate(http_requests_total[1m])"),
     ]
-    assert all(parse(broken))
+    assert all(result["errors"] for result in parse(broken))
 
 
 def test_the_lock_pins_what_package_json_names() -> None:

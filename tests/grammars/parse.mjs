@@ -1,19 +1,77 @@
-// Parses LogQL and TraceQL with Grafana's own grammars (the ones its query editors use).
-// Input on stdin: [{"language": "logql" | "traceql", "query": "..."}, ...]
-// Output on stdout: for each query, the offsets where the grammar found an error ([] when none).
+// Parses LogQL and TraceQL with Grafana's own grammars (the ones its query editors use), and
+// PromQL with Prometheus's (the one its UI and Grafana's PromQL editor use).
+// Input on stdin: [{"language": "logql" | "traceql" | "promql", "query": "..."}, ...]
+// Output on stdout: for each query, {"errors": offsets where the grammar found an error ([] when
+// none), "names": [[kind, name], ...] the labels and attributes it names}. Kinds: LogQL "stream"
+// (a stream selector's label), "filter" (a label filter after the pipe: a parsed field, label or
+// structured metadata), "grouping" (by/without); TraceQL "resource", "span", "unscoped"
+// (an attribute of that scope), "span_name" (a string compared with the intrinsic `name`);
+// PromQL "metric" (a selector's metric name), "label" (a label a selector matches on).
 import { readFileSync } from "node:fs";
 import { parser as logql } from "@grafana/lezer-logql";
 import { parser as traceql } from "@grafana/lezer-traceql";
+import { parser as promql } from "@prometheus-io/lezer-promql";
 
-const parsers = { logql, traceql };
+const parsers = { logql, traceql, promql };
+
+function within(node, ...types) {
+  for (let up = node.parent; up; up = up.parent) {
+    if (types.includes(up.type.name)) return up.type.name;
+  }
+  return null;
+}
+
+function logqlName(node, text) {
+  if (node.type.name !== "Identifier") return null;
+  const where = within(node, "Selector", "LabelFilter", "Grouping");
+  const kind = { Selector: "stream", LabelFilter: "filter", Grouping: "grouping" }[where];
+  return kind ? [kind, text] : null;
+}
+
+function traceqlName(node, text, query) {
+  if (node.type.name === "AttributeField") {
+    const scope = node.firstChild;
+    const identifier = node.getChild("Identifier");
+    const kind = { Resource: "resource", Span: "span" }[scope?.type.name] ?? "unscoped";
+    return identifier ? [kind, query.slice(identifier.from, identifier.to)] : null;
+  }
+  // name = "GET /roll": the comparison is FieldExpression(IntrinsicField, FieldOp, Static).
+  if (node.type.name === "IntrinsicField" && text === "name") {
+    const op = node.parent?.nextSibling;
+    const value = op?.nextSibling?.getChild("Static")?.getChild("String");
+    if (op && query.slice(op.from, op.to) === "=" && value) {
+      return ["span_name", JSON.parse(query.slice(value.from, value.to))];
+    }
+  }
+  return null;
+}
+
+function promqlName(node, text) {
+  if (node.type.name === "Identifier" && node.parent?.type.name === "VectorSelector") {
+    return ["metric", text];
+  }
+  if (node.type.name === "LabelName" && within(node, "LabelMatchers")) return ["label", text];
+  return null;
+}
+
+const namers = {
+  logql: (node, text) => logqlName(node, text),
+  traceql: traceqlName,
+  promql: (node, text) => promqlName(node, text),
+};
+
 const queries = JSON.parse(readFileSync(0, "utf8"));
-const errors = queries.map(({ language, query }) => {
-  const found = [];
+const results = queries.map(({ language, query }) => {
+  const errors = [];
+  const names = [];
   parsers[language].parse(query).iterate({
-    enter: (node) => {
-      if (node.type.isError) found.push(node.from);
+    enter: (ref) => {
+      if (ref.type.isError) errors.push(ref.from);
+      const text = query.slice(ref.from, ref.to);
+      const name = namers[language](ref.node, text, query);
+      if (name) names.push(name);
     },
   });
-  return found;
+  return { errors, names };
 });
-process.stdout.write(JSON.stringify(errors));
+process.stdout.write(JSON.stringify(results));
