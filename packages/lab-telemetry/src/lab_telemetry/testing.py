@@ -57,6 +57,8 @@ class ReceivedSpan:
     status_code: int
     attributes: dict[str, Any] = field(default_factory=dict)
     events: tuple[str, ...] = ()
+    # The resource's attributes (service.name, service.namespace, ...).
+    resource: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_error(self) -> bool:
@@ -83,6 +85,7 @@ def _decode(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
                         status_code=span.status.code,
                         attributes={a.key: _value(a.value) for a in span.attributes},
                         events=tuple(event.name for event in span.events),
+                        resource=resource,
                     )
                 )
     return spans

@@ -1,0 +1,241 @@
+"""Every query in the tutorials and dashboards names only what exists.
+
+The services run as processes under a little traffic of every kind (a roll, a failure, a batch, a
+new die, a fault switched, a page's click, an alert) and everything they emit is collected: span
+names, span and resource attributes (an OTLP receiver), JSON log fields as Loki's `| json` names
+them, and metric and label names (their `/metrics`, postgres_exporter's, the SLO rules'). Each
+query's names, read with the grammars Grafana and Prometheus use (tests/grammars/parse.mjs),
+must be among them; a name nothing emits fails the test with the query that uses it.
+"""
+
+import re
+from collections import defaultdict
+
+import httpx
+import yaml
+from lab_telemetry.testing import poll_until
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.config.test_query_grammars import (
+    alloy_stream_labels,
+    dashboard_queries,
+    doc_queries,
+    parse,
+)
+from tests.conftest import REPO, free_port, require_tool
+
+STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-6,deployment.environment.name=lab"}
+TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
+# What Prometheus adds to every scraped series: the job and instance, and the labels the stack's
+# Docker discovery sets (prometheus.yml); and its own series for targets and alerts.
+SCRAPE_LABELS = {"job", "instance", "compose_project", "compose_service", "service_name"}
+SCRAPE_LABELS |= {"container_name"}
+PROMETHEUS_SERIES = {"up": set(), "ALERTS": {"alertname", "alertstate", "severity", "slo"}}
+# Tempo's metrics-generator, which cannot run here, as Tempo v3.0.3 names its series
+# (modules/generator/processor/servicegraphs/servicegraphs.go and spanmetrics/spanmetrics.go at
+# the tag): `client`/`server` plus each dimension prefixed client_/server_, dots made underscores.
+TEMPO_SERIES = {
+    "traces_service_graph_request_total": {
+        "client",
+        "server",
+        "client_service_namespace",
+        "server_service_namespace",
+    },
+    "traces_spanmetrics_calls_total": {"service", "span_name", "span_kind", "status_code"},
+    "traces_spanmetrics_latency_bucket": {"service", "span_name", "span_kind", "le"},
+}
+NOTIFICATION = {
+    "version": "4",
+    "status": "firing",
+    "receiver": "alert-receiver",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "SLOAvailabilityErrorBudgetBurn", "severity": "page"},
+            "annotations": {"summary": "dice-roller (stage-6) burns its budget"},
+            "startsAt": "2026-11-26T14:02:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+    ],
+}
+
+
+def json_fields(line: dict, prefix: str = "") -> set[str]:
+    """The names Loki's `| json` gives a line's fields: nested keys joined with `_`."""
+    names = set()
+    for key, value in line.items():
+        name = re.sub(r"[^a-zA-Z0-9_]", "_", f"{prefix}{key}")
+        names |= json_fields(value, f"{name}_") if isinstance(value, dict) else {name}
+    return names
+
+
+def scraped(url: str) -> dict[str, set[str]]:
+    """Metric name -> label names, as the exposition names them and Prometheus stores them.
+
+    Names come from the sample lines themselves: prometheus_client's parser renames a counter
+    exposed without `_total` (postgres_exporter's) to `..._total`, which Prometheus does not.
+    """
+    text = httpx.get(url, timeout=10).text
+    labels_of = {
+        sample.name.removesuffix("_total"): set(sample.labels)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    series: dict[str, set[str]] = defaultdict(set)
+    for name in re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.MULTILINE):
+        series[name] |= labels_of.get(name.removesuffix("_total"), set())
+    return series
+
+
+def rule_series() -> dict[str, set[str]]:
+    rules = yaml.safe_load((REPO / "compose/stack/prometheus/rules/slo.rules.yml").read_text())
+    by = {"compose_project", "service_name", "slo"}
+    return {
+        rule["record"]: by
+        for group in rules["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+
+
+def run_everything(start_service, otlp_receiver, database, browser_page, fake_loki):
+    """Start every kind of service, give each a little of all it does; the services."""
+    otlp = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, **TRACING, **STAGE}
+    ports = {name: free_port() for name in ("die", "roller", "page", "metrics", "alerts", "usage")}
+    die = start_service(
+        "stage6-die-service",
+        {"DIE_SERVICE_PORT": str(ports["die"]), "DIE_SERVICE_DATABASE_URL": database, **otlp},
+        ports["die"],
+    )
+    roller = start_service(
+        "stage6-dice-roller",
+        {
+            "DICE_ROLLER_PORT": str(ports["roller"]),
+            "DICE_ROLLER_DIE_SERVICE_URL": die.base_url,
+            **otlp,
+        },
+        ports["roller"],
+    )
+    frontend = start_service(
+        "stage6-frontend",
+        {
+            "FRONTEND_PORT": str(ports["page"]),
+            "FRONTEND_METRICS_PORT": str(ports["metrics"]),
+            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
+            "FRONTEND_DIE_SERVICE_URL": die.base_url,
+            **otlp,
+        },
+        ports["page"],
+        ready_path="/_stcore/health",
+    )
+    receiver = start_service(
+        "alert-receiver", {"ALERT_RECEIVER_PORT": str(ports["alerts"]), **otlp}, ports["alerts"]
+    )
+    scraper = start_service(
+        "usage-scraper",
+        {
+            "USAGE_SCRAPER_PORT": str(ports["usage"]),
+            "LOKI_URL": fake_loki.url,
+            "DATABASE_URL": database,
+            "POLL_INTERVAL_SECONDS": "0.5",
+            **otlp,
+        },
+        ports["usage"],
+    )
+    exporter_port = free_port()
+    exporter = require_tool(
+        "prometheus-postgres-exporter", "apt-get install it", "postgres_exporter"
+    )
+    start_service(
+        [exporter, f"--web.listen-address=127.0.0.1:{exporter_port}"],
+        {"DATA_SOURCE_NAME": f"{database}?sslmode=disable"},
+        exporter_port,
+        ready_path="/metrics",
+    )
+
+    with httpx.Client(base_url=roller.base_url, timeout=10) as client:
+        patch = {"failure_rate": 0.5, "slow_rate": 1.0, "delay_range_seconds": [0.6, 0.6]}
+        httpx.patch(f"{die.base_url}/dice/risky/faults", json=patch, timeout=10)
+        for die_name in ("fair", "risky", "risky", "risky", "nope"):
+            client.get("/roll", params={"die": die_name})
+        client.get("/roll-async", params={"die": "risky", "times": 5})
+        new_die = {"name": "d4", "faces": [1, 2, 3, 4]}
+        httpx.post(f"{die.base_url}/dice", json=new_die, timeout=10)
+    httpx.post(f"{receiver.base_url}/alerts", json=NOTIFICATION, timeout=10)
+    page = browser_page
+    page.goto(frontend.base_url)
+    page.get_by_role("button", name="Roll", exact=True).click()
+    page.get_by_text("Trace of this roll").wait_for()
+    services = [die, roller, frontend, receiver, scraper]
+    metrics = {
+        "die": f"{die.base_url}/metrics",
+        "roller": f"{roller.base_url}/metrics",
+        "frontend": f"http://127.0.0.1:{ports['metrics']}/metrics",
+        "receiver": f"{receiver.base_url}/metrics",
+        "scraper": f"{scraper.base_url}/metrics",
+        "exporter": f"http://127.0.0.1:{exporter_port}/metrics",
+    }
+    return services, metrics
+
+
+def test_every_query_names_only_what_the_services_emit(
+    start_service, start_dice_roller, otlp_receiver, database, browser_page, fake_loki
+) -> None:
+    services, metrics_urls = run_everything(
+        start_service, otlp_receiver, database, browser_page, fake_loki
+    )
+    demo = start_dice_roller(**STAGE)
+    httpx.get(f"{demo.base_url}/roll/3d6", timeout=10)
+    metrics_urls["demo"] = f"{demo.base_url}/metrics"
+
+    # Wait for the spans of what was done last, so every exporter has flushed.
+    poll_until(lambda: otlp_receiver.find(name="roll die"), timeout=15, what="the page's span")
+    poll_until(lambda: otlp_receiver.find(name="GET /roll/{dice}"), timeout=15, what="demo span")
+    spans = otlp_receiver.spans
+    log_lines = [line for service in [*services, demo] for line in service.log_lines()]
+    series: dict[str, set[str]] = defaultdict(set)
+    for url in metrics_urls.values():
+        for name, labels in scraped(url).items():
+            series[name] |= labels | SCRAPE_LABELS
+    series.update(rule_series())
+    series.update(PROMETHEUS_SERIES)
+    series.update(TEMPO_SERIES)
+
+    emitted = {
+        "stream": alloy_stream_labels(),
+        # A label filter names a parsed field, a stream label or structured metadata (Alloy's
+        # config: trace_id, span_id).
+        "filter": set().union(*(json_fields(line) for line in log_lines))
+        | alloy_stream_labels()
+        | {"trace_id", "span_id"},
+        "grouping": alloy_stream_labels(),
+        "resource": {key for span in spans for key in span.resource},
+        "span": {key for span in spans for key in span.attributes},
+        "unscoped": {key for span in spans for key in (*span.attributes, *span.resource)},
+        "span_name": {span.name for span in spans},
+        "metric": set(series),
+        "label": set().union(*series.values()),
+    }
+    unknown = unknown_names(doc_queries() + dashboard_queries(), emitted)
+    assert not unknown, "\n".join(unknown)
+    # The check can fail: what a misspelt name looks like to it.
+    typos = [
+        ("-", "logql", '{service_name="alert-receiver"} | json | alert_state="firing"'),
+        ("-", "traceql", '{span.http.status_code=500 && name="GET /rolls"}'),
+        ("-", "promql", 'sum(rate(http_request_total{compose_project="stage-6"}[1m]))'),
+    ]
+    assert [line.split(": ")[1] for line in unknown_names(typos, emitted)] == [
+        "filter 'alert_state' is emitted by nothing, in",
+        "span 'http.status_code' is emitted by nothing, in",
+        "span_name 'GET /rolls' is emitted by nothing, in",
+        "metric 'http_request_total' is emitted by nothing, in",
+    ]
+
+
+def unknown_names(queries: list[tuple[str, str, str]], emitted: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{where}: {kind} {name!r} is emitted by nothing, in: {query}"
+        for (where, _, query), result in zip(queries, parse(queries), strict=True)
+        for kind, name in result["names"]
+        if name not in emitted[kind]
+    ]
