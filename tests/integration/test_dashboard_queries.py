@@ -3,6 +3,7 @@ services return data against a real Prometheus scraping those services under som
 
 import json
 import re
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -51,6 +52,11 @@ class Scenario:
         self.urls: list[str] = []
         # More of Prometheus's config: the SLO rules, for the dashboards built on them.
         self.top_level = ""
+        # Traffic all through the checks, not only until the first scrapes: an alert built on a
+        # 5 s window resolves (and leaves ALERTS) seconds after the traffic stops.
+        self.steady = False
+        # A PromQL query that must have data before the checks start (None: the scrapes suffice).
+        self.wait_for: str | None = None
 
     def run(self, command: str, project: str, job: str, env: dict[str, str], **kwargs) -> str:
         port = free_port()
@@ -138,6 +144,10 @@ def slos(s: Scenario) -> None:
     """Stage 6 with the stack's SLO rules, windows 60x shorter: the flaky die burns the budget
     fast enough to fire the page, so ALERTS has a series too."""
     stage3(s, stage=6)
+    s.urls = [url for url in s.urls if "die=flaky" in url or "die=fair" in url]
+    s.urls += [url for url in s.urls if "/roll?die=flaky" in url] * 3  # a third fail: 30x+
+    s.steady = True
+    s.wait_for = 'ALERTS{alertname="SLOAvailabilityErrorBudgetBurn", alertstate="firing"}'
     rules = s.tmp_path / "slo.rules.yml"
     rules.write_text(render(REPO / "compose/stack/prometheus/slos.yaml", windows_scale=1 / 60))
     s.top_level = f"rule_files: [{str(rules)!r}]\n"
@@ -194,6 +204,25 @@ def test_dashboard_queries_parse_and_return_data(
         scenario.jobs, labels=scenario.labels, top_level=scenario.top_level
     )
 
+    stop = threading.Event()
+    if scenario.steady:
+        threading.Thread(target=send_until, args=(scenario.urls, stop), daemon=True).start()
+    try:
+        check_queries(dashboard, scenario, prometheus)
+    finally:
+        stop.set()
+
+
+def send_until(urls: list[str], stop: threading.Event, deadline: float = 180) -> None:
+    with httpx.Client(timeout=5) as client:
+        for _ in range(int(deadline / 0.05)):
+            for url in urls:
+                client.get(url)
+            if stop.wait(0.05):
+                return
+
+
+def check_queries(dashboard: str, scenario: Scenario, prometheus) -> None:
     def traffic() -> bool:
         for url in scenario.urls:
             httpx.get(url, timeout=5)
@@ -202,6 +231,8 @@ def test_dashboard_queries_parse_and_return_data(
 
     # Keep traffic flowing until Prometheus has the few samples rate() needs from every job.
     poll_until(traffic, timeout=60, interval=0.5, what="three scrapes of every job")
+    if scenario.wait_for:
+        prometheus.wait_for(scenario.wait_for, timeout=90)
     served = set(
         httpx.get(f"{prometheus.base_url}/api/v1/label/__name__/values", timeout=10).json()["data"]
     )
