@@ -134,6 +134,13 @@ def alloy_stream_labels() -> set[str]:
     return labels | set(re.findall(r"(\w+)\s*=", stage))
 
 
+def alloy_structured_metadata() -> set[str]:
+    """The fields Alloy's config keeps as structured metadata (stage.structured_metadata)."""
+    text = (REPO / "compose/stack/alloy/config.alloy").read_text()
+    (stage,) = re.findall(r"stage\.structured_metadata \{\s*values = \{(.*?)\}", text, re.DOTALL)
+    return set(re.findall(r"(\w+)\s*=", stage))
+
+
 # What the services put on their resource (compose's OTEL_RESOURCE_ATTRIBUTES and the SDK).
 RESOURCE_ATTRIBUTES = {"service.name", "service.namespace", "deployment.environment.name"}
 

@@ -21,6 +21,7 @@ PROMETHEUS = "http://127.0.0.1:9090"
 LOKI = "http://127.0.0.1:3100"
 TEMPO = "http://127.0.0.1:3200"
 DICE_ROLLER = "http://127.0.0.1:8001"
+ALERTMANAGER = "http://127.0.0.1:9093"
 
 
 def engine_answers() -> bool:
@@ -65,7 +66,7 @@ def test_every_container_is_healthy(lab) -> None:
         timeout=30,
     ).stdout.splitlines()
     ours = [line for line in listing if line.startswith(("observability-lab-", "demo-"))]
-    assert len(ours) >= 8, listing  # the stack's seven and the dice-roller
+    assert len(ours) >= 10, listing  # the stack's nine and the dice-roller
     unhealthy = [line for line in ours if "(healthy)" not in line]
     assert not unhealthy, unhealthy
 
@@ -133,3 +134,14 @@ def test_signals_reach_every_backend(lab) -> None:
         return asyncio.run(count())
 
     poll_until(usage_events_stored, timeout=240, interval=5, what="usage events in PostgreSQL")
+
+
+def test_prometheus_sends_alerts_to_alertmanager_and_it_to_the_receiver(lab) -> None:
+    def active() -> list:
+        response = httpx.get(f"{PROMETHEUS}/api/v1/alertmanagers", timeout=10)
+        return response.json()["data"]["activeAlertmanagers"]
+
+    poll_until(active, timeout=60, what="Alertmanager among Prometheus's active alertmanagers")
+    status = httpx.get(f"{ALERTMANAGER}/api/v2/status", timeout=10).json()
+    assert "alert-receiver:8000/alerts" in status["config"]["original"]
+    poll_until(lambda: prometheus('up{service_name="alert-receiver"} == 1'), timeout=120)

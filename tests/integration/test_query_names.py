@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.config.test_query_grammars import (
     alloy_stream_labels,
+    alloy_structured_metadata,
     dashboard_queries,
     doc_queries,
     parse,
@@ -203,11 +204,10 @@ def test_every_query_names_only_what_the_services_emit(
 
     emitted = {
         "stream": alloy_stream_labels(),
-        # A label filter names a parsed field, a stream label or structured metadata (Alloy's
-        # config: trace_id, span_id).
+        # A label filter names a parsed field, a stream label or structured metadata.
         "filter": set().union(*(json_fields(line) for line in log_lines))
         | alloy_stream_labels()
-        | {"trace_id", "span_id"},
+        | alloy_structured_metadata(),
         "grouping": alloy_stream_labels(),
         "resource": {key for span in spans for key in span.resource},
         "span": {key for span in spans for key in span.attributes},
