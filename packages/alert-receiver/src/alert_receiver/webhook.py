@@ -9,12 +9,12 @@ models, but requires pydantic < 2 and has not been released since; nothing maint
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 # Label names and values as Prometheus allows them, bounded so a body cannot fill the log.
-Name = Annotated[str, Field(max_length=200)]
-Value = Annotated[str, Field(max_length=2000)]
-Labels = Annotated[dict[Name, Value], Field(max_length=100)]
+Name = Annotated[str, Field(max_length=100)]
+Value = Annotated[str, Field(max_length=500)]
+Labels = Annotated[dict[Name, Value], Field(max_length=30)]
 Status = Literal["firing", "resolved"]
 
 
@@ -24,15 +24,20 @@ def _rfc3339_string(value: object) -> object:
     return value
 
 
-# Strict models see parsed JSON (FastAPI validates Python objects), where strict datetime would
-# refuse every string: this one takes Alertmanager's strings and refuses bare numbers.
-Timestamp = Annotated[datetime, Field(strict=False), BeforeValidator(_rfc3339_string)]
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("a count is a number, not true or false")
+    return value
+
+
+Count = Annotated[int, Field(ge=0), BeforeValidator(_not_a_boolean)]
+# Pydantic reads a bare number as seconds since 1970; Alertmanager always sends a string. (Not
+# strict=True: FastAPI validates the parsed JSON, where a strict datetime refuses every string.)
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339_string)]
 
 
 class Alert(BaseModel):
     # Field names as Alertmanager writes them (camelCase), so the models read like its docs.
-    # Strict: `true` is not a label value, 1.0 not a count.
-    model_config = ConfigDict(strict=True)
     status: Status
     labels: Labels
     annotations: Labels = {}
@@ -43,13 +48,12 @@ class Alert(BaseModel):
 
 
 class Notification(BaseModel):
-    model_config = ConfigDict(strict=True)
     version: Literal["4"]
     status: Status
     receiver: str = Field(max_length=200)
     groupKey: str = Field(default="", max_length=2000)
-    truncatedAlerts: int = Field(default=0, ge=0)
-    alerts: list[Alert] = Field(max_length=1000)
+    truncatedAlerts: Count = 0
+    alerts: list[Alert] = Field(max_length=50)
     groupLabels: Labels = {}
     commonLabels: Labels = {}
     commonAnnotations: Labels = {}
