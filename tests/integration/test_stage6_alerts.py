@@ -1,5 +1,6 @@
-"""Stage 6 end to end on real parts: a fault switched on makes the fast-burn alert reach the
-alert-receiver through a real Prometheus and a real Alertmanager; switched off, it resolves.
+"""Stage 6 end to end on real parts: a fault switched on (failures, or delays past the latency
+threshold) makes that SLO's fast-burn alert reach the alert-receiver through a real Prometheus
+and a real Alertmanager; switched off, it resolves.
 
 The rules are the stack's, generated from slos.yaml with every window 60 times shorter (1h -> 60s,
 5m -> 5s), so the incident takes seconds instead of the workbook's minutes; Alertmanager runs the
@@ -25,7 +26,12 @@ ALERTMANAGER_CONFIG = REPO / "compose/stack/alertmanager/alertmanager.yml"
 WINDOWS_SCALE = 1 / 60
 # What the stack's Docker discovery gives the stage's dice-roller (compose project, service).
 SERVICE = {"compose_project": "stage-6", "service_name": "dice-roller"}
-PAGE = {"alertname": "SLOAvailabilityErrorBudgetBurn", "severity": "page"}
+# Per SLO, the fault that breaks it for the fair die (most of the traffic) and the switch back.
+FAULTS = {
+    "availability": ({"failure_rate": 1.0}, {"failure_rate": 0}),
+    # Past the 0.5 s latency threshold of slos.yaml.
+    "latency": ({"slow_rate": 1.0, "delay_range_seconds": [0.6, 0.6]}, {"slow_rate": 0}),
+}
 
 
 def alertmanager_binary() -> str:
@@ -93,9 +99,12 @@ def steady_traffic(url: str, stop: threading.Event, deadline: float = 240) -> th
     return thread
 
 
+@pytest.mark.parametrize("slo", sorted(FAULTS))
 def test_a_fault_fires_the_fast_burn_page_at_the_receiver_and_ending_it_resolves_it(
-    start_service, start_prometheus, start_alertmanager, database, tmp_path
+    slo, start_service, start_prometheus, start_alertmanager, database, tmp_path
 ) -> None:
+    page = {"alertname": f"SLO{slo.capitalize()}ErrorBudgetBurn", "severity": "page"}
+    fault_on, fault_off = FAULTS[slo]
     ports = {name: free_port() for name in ("die", "roller", "receiver")}
     die_service = start_service(
         "stage6-die-service",
@@ -130,28 +139,28 @@ def test_a_fault_fires_the_fast_burn_page_at_the_receiver_and_ending_it_resolves
     traffic = steady_traffic(f"{roller.base_url}/roll", stop)
     try:
         # At rest: the SLI is recorded, nothing burns, nothing fires.
-        sli = 'slo:sli_error:ratio_rate1h{slo="availability",service_name="dice-roller"}'
+        sli = f'slo:sli_error:ratio_rate1h{{slo="{slo}",service_name="dice-roller"}}'
         (at_rest,) = prometheus.wait_for(sli)
         assert float(at_rest["value"][1]) == 0
         assert at_rest["metric"]["compose_project"] == "stage-6"
 
-        # The incident: the fair die, most of the traffic, now always fails.
+        # The incident: the fair die, most of the traffic, now always fails (or is slow).
         faults = f"{die_service.base_url}/dice/fair/faults"
-        assert httpx.patch(faults, json={"failure_rate": 1.0}).status_code == 200
-        firing = receiver.wait_for_log(timeout=120, alert_status="firing", **PAGE)
+        assert httpx.patch(faults, json=fault_on).status_code == 200
+        firing = receiver.wait_for_log(timeout=120, alert_status="firing", **page)
         assert firing["level"] == "WARNING"
         assert {k: firing["labels"][k] for k in SERVICE} == SERVICE
-        assert firing["labels"]["slo"] == "availability"
+        assert firing["labels"]["slo"] == slo
         assert firing["message"] == (
-            "firing: SLOAvailabilityErrorBudgetBurn: dice-roller (stage-6) burns its "
-            "availability error budget 14.4x too fast"
+            f"firing: {page['alertname']}: dice-roller (stage-6) burns its "
+            f"{slo} error budget 14.4x too fast"
         )
-        left = prometheus.wait_for('slo:period_error_budget_remaining:ratio{slo="availability"}')
+        left = prometheus.wait_for(f'slo:period_error_budget_remaining:ratio{{slo="{slo}"}}')
         assert float(left[0]["value"][1]) < 1  # the budget was spent
 
         # Ended: the short window clears, the page resolves and the receiver is told.
-        assert httpx.patch(faults, json={"failure_rate": 0}).status_code == 200
-        resolved = receiver.wait_for_log(timeout=120, alert_status="resolved", **PAGE)
+        assert httpx.patch(faults, json=fault_off).status_code == 200
+        resolved = receiver.wait_for_log(timeout=120, alert_status="resolved", **page)
         assert resolved["level"] == "INFO"
         assert {k: resolved["labels"][k] for k in SERVICE} == SERVICE
     finally:
