@@ -18,6 +18,9 @@ PERIOD = "30d"
 # (severity, long window, short window, burn rate): the workbook's first two rows.
 ALERTS = (("page", "1h", "5m", 14.4), ("ticket", "6h", "30m", 6.0))
 BY = "compose_project, service_name"
+# Where an alert leads (alerts -> dashboards -> traces): the SLO dashboard, as a browser on the
+# host reaches Grafana.
+DASHBOARD_URL = "http://127.0.0.1:3000/d/lab-slos"
 
 
 def scaled(window: str, scale: float) -> str:
@@ -100,6 +103,7 @@ def rules(slos: list[dict], windows_scale: float = 1) -> dict:
                             f"{slo['description']}: objective {slo['objective']}; the error ratio "
                             f"over {long} and {short} is above {rate} times the budget ({budget})."
                         ),
+                        "dashboard": DASHBOARD_URL,
                     },
                 }
             )

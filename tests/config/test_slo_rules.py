@@ -4,15 +4,16 @@ promtool's own unit tests (`promtool test rules`) replay synthetic series throug
 a burn just above each alert's rate fires it, one just below does not.
 """
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.config.repo_files import PROMETHEUS_CONFIG, REPO, load_yaml
+from tests.config.repo_files import DASHBOARDS, PROMETHEUS_CONFIG, REPO, load_yaml
 from tests.conftest import require_tool
-from tools.slo_rules import ALERTS, render
+from tools.slo_rules import ALERTS, DASHBOARD_URL, render
 
 SLOS = REPO / "compose/stack/prometheus/slos.yaml"
 RULES = REPO / "compose/stack/prometheus/rules/slo.rules.yml"
@@ -73,6 +74,7 @@ def expected_alerts(slo: dict, bad_ratio: float) -> list[dict]:
                         "description": f"{slo['description']}: objective {slo['objective']}; "
                         f"the error ratio over {long} and {short} is above {rate} times the "
                         f"budget ({budget}).",
+                        "dashboard": DASHBOARD_URL,
                     },
                 }
             )
@@ -175,3 +177,8 @@ def test_a_service_without_errors_has_an_error_ratio_of_zero_not_no_data(tmp_pat
 def _rule_labels() -> str:
     labels = {**SERVICE, "slo": "availability"}
     return "slo:sli_error:ratio_rate5m{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def test_the_alerts_link_to_a_provisioned_dashboard() -> None:
+    uids = {json.loads(path.read_text())["uid"] for path in DASHBOARDS}
+    assert DASHBOARD_URL.rsplit("/", 1)[1] in uids
