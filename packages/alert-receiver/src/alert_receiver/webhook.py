@@ -1,6 +1,6 @@
 """Alertmanager's webhook body (version 4), as `notify/webhook/webhook.go` and
-`template/template.go` define it at v0.34.0; Debian's 0.25 sends the same minus the two fields
-newer versions added (`notification_reason`, `routeLabels`), so those are optional here.
+`template/template.go` define it at v0.34.0. Fields this receiver does not use are ignored, so
+Debian's 0.25 (without `notification_reason` and `routeLabels`) and later versions both fit.
 
 Written here: `prometheus-alert-model` on PyPI (trallnag, 1.0.0 of December 2020) has these
 models, but requires pydantic < 2 and has not been released since; nothing maintained replaces it.
