@@ -114,9 +114,8 @@ def stage3(s: Scenario, stage: int = 3) -> None:
     project = f"stage-{stage}"
     die_env = {"DIE_SERVICE_DICE_FILE": str(dice_file)}
     if stage >= 5:
-        # A database named as in compose, on the session's real PostgreSQL, and its exporter.
-        # The database is named "dice" as in compose (the panels select it): stage 6's
-        # dashboards each get a cluster of their own, so their "dice" never meet stage 5's.
+        # A database named "dice" as in compose (the panels select it), and its exporter: stage
+        # 5's on the session's PostgreSQL, stage 6's dashboards each on a cluster of their own.
         cluster = s.fixture("postgres_cluster" if stage == 5 else "own_postgres")
         die_env["DIE_SERVICE_DATABASE_URL"] = dsn = cluster.create_database("dice")
         exporter = require_tool(
