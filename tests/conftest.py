@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,7 @@ class Service:
                 self.process.wait(timeout=5)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1).status_code < 500
     except httpx.HTTPError:
@@ -156,7 +157,7 @@ def start_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
         def ready() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited {process.returncode}: {service.stderr()}")
-            return _answers(service.base_url + ready_path)
+            return answers(service.base_url + ready_path)
 
         poll_until(ready, timeout=timeout, what=f"{name} on port {port}")
         return service
@@ -229,6 +230,54 @@ def start_dice_roller(start_service, otlp_receiver: OtlpReceiver):
         return start_service(command, environment, port)
 
     return start
+
+
+@pytest.fixture
+def start_stage6(start_service, database):
+    """Stage 6's die-service on a real PostgreSQL and a dice-roller asking it; `env` is added to
+    both (OTEL_* settings)."""
+
+    def start(**env: str) -> tuple[Service, Service]:
+        die_port, roller_port = free_port(), free_port()
+        die_service = start_service(
+            "stage6-die-service",
+            {"DIE_SERVICE_PORT": str(die_port), "DIE_SERVICE_DATABASE_URL": database, **env},
+            die_port,
+        )
+        roller = start_service(
+            "stage6-dice-roller",
+            {
+                "DICE_ROLLER_PORT": str(roller_port),
+                "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url,
+                **env,
+            },
+            roller_port,
+        )
+        return die_service, roller
+
+    return start
+
+
+def discovery_labels(project: str, service: str) -> dict[str, str]:
+    """The labels the stack's Docker discovery gives a service's series (prometheus.yml)."""
+    return {
+        "compose_project": project,
+        "compose_service": service,
+        "service_name": service,
+        "container_name": f"{project}-{service}",
+    }
+
+
+def background_traffic(urls: list[str], stop: threading.Event, deadline: float = 240) -> None:
+    """GET each URL in turn, about 20 rounds a second, until `stop` is set (or the deadline):
+    start it in a thread for traffic that keeps flowing while a test checks."""
+    rounds = int(deadline / 0.05)
+    with httpx.Client(timeout=5) as client:
+        for _ in range(rounds):
+            for url in urls:
+                client.get(url)
+            if stop.wait(0.05):
+                return
 
 
 @pytest.fixture
@@ -360,9 +409,7 @@ def start_prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
         )
         processes.append(process)
         prometheus = Prometheus(f"http://127.0.0.1:{port}")
-        poll_until(
-            lambda: _answers(prometheus.base_url + "/-/ready"), timeout=30, what="prometheus"
-        )
+        poll_until(lambda: answers(prometheus.base_url + "/-/ready"), timeout=30, what="prometheus")
         return prometheus
 
     yield start

@@ -145,19 +145,26 @@ def alloy_structured_metadata() -> set[str]:
 RESOURCE_ATTRIBUTES = {"service.name", "service.namespace", "deployment.environment.name"}
 
 
+def names_of_kind(kind: str) -> list[tuple[str, str, set[str]]]:
+    """(where, query, the names of this kind it uses), as the grammars read them (parse.mjs)."""
+    queries = doc_queries() + dashboard_queries()
+    return [
+        (where, query, {name for k, name in result["names"] if k == kind})
+        for (where, _, query), result in zip(queries, parse(queries), strict=True)
+    ]
+
+
 def test_logql_selects_only_labels_alloy_sets() -> None:
     known = alloy_stream_labels()
     assert {"service_name", "compose_project", "level", "usage"} <= known
-    queries = [q for q in doc_queries() + dashboard_queries() if q[1] == "logql"]
-    for where, _, query in queries:
-        for selector in re.findall(r"\{([^}]*)\}", query.split("|")[0]):
-            names = set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", selector))
-            assert names <= known, f"{where}: {query} selects {names - known}, not a Loki label"
+    used = names_of_kind("stream")
+    assert any(names for _, _, names in used)
+    for where, query, names in used:
+        assert names <= known, f"{where}: {query} selects {names - known}, not a Loki label"
 
 
 def test_traceql_names_only_resource_attributes_the_services_have() -> None:
-    queries = [q for q in doc_queries() + dashboard_queries() if q[1] == "traceql"]
-    assert queries
-    for where, _, query in queries:
-        names = set(re.findall(r"resource\.([\w.]+)", query))
+    used = names_of_kind("resource")
+    assert any(names for _, _, names in used)
+    for where, query, names in used:
         assert names <= RESOURCE_ATTRIBUTES, f"{where}: {query} uses {names - RESOURCE_ATTRIBUTES}"

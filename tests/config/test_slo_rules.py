@@ -168,15 +168,16 @@ def test_a_service_without_errors_has_an_error_ratio_of_zero_not_no_data(tmp_pat
             {
                 "expr": 'slo:sli_error:ratio_rate5m{slo="availability"}',
                 "eval_time": "20m",
-                "exp_samples": [{"labels": _rule_labels(), "value": 0}],
+                "exp_samples": [
+                    {
+                        "labels": "slo:sli_error:ratio_rate5m"
+                        f'{{{SERVICE_LABELS},slo="availability"}}',
+                        "value": 0,
+                    }
+                ],
             }
         ],
     )
-
-
-def _rule_labels() -> str:
-    labels = {**SERVICE, "slo": "availability"}
-    return "slo:sli_error:ratio_rate5m{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
 
 
 def test_the_alerts_link_to_a_provisioned_dashboard() -> None:

@@ -54,11 +54,7 @@ function promqlName(node, text) {
   return null;
 }
 
-const namers = {
-  logql: (node, text) => logqlName(node, text),
-  traceql: traceqlName,
-  promql: (node, text) => promqlName(node, text),
-};
+const namers = { logql: logqlName, traceql: traceqlName, promql: promqlName };
 
 const queries = JSON.parse(readFileSync(0, "utf8"));
 const results = queries.map(({ language, query }) => {

@@ -11,7 +11,13 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS, promql_queries
-from tests.conftest import REPO, free_port, require_tool
+from tests.conftest import (
+    REPO,
+    background_traffic,
+    discovery_labels,
+    free_port,
+    require_tool,
+)
 from tools.slo_rules import render
 
 # What Grafana substitutes before a query reaches Prometheus.
@@ -27,16 +33,6 @@ def as_sent_by_grafana(expr: str) -> str:
 def metric_names(expr: str) -> set[str]:
     """Metric names a query selects (identifiers followed by a selector or range)."""
     return set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[)", expr)) - {"by", "without"}
-
-
-def discovery_labels(project: str, service: str) -> dict[str, str]:
-    """The labels the stack's Docker discovery gives a service's series (prometheus.yml)."""
-    return {
-        "compose_project": project,
-        "compose_service": service,
-        "service_name": service,
-        "container_name": f"{project}-{service}",
-    }
 
 
 class Scenario:
@@ -205,20 +201,13 @@ def test_dashboard_queries_parse_and_return_data(
 
     stop = threading.Event()
     if scenario.steady:
-        threading.Thread(target=send_until, args=(scenario.urls, stop), daemon=True).start()
+        threading.Thread(
+            target=background_traffic, args=(scenario.urls, stop, 180), daemon=True
+        ).start()
     try:
         check_queries(dashboard, scenario, prometheus)
     finally:
         stop.set()
-
-
-def send_until(urls: list[str], stop: threading.Event, deadline: float = 180) -> None:
-    with httpx.Client(timeout=5) as client:
-        for _ in range(int(deadline / 0.05)):
-            for url in urls:
-                client.get(url)
-            if stop.wait(0.05):
-                return
 
 
 def check_queries(dashboard: str, scenario: Scenario, prometheus) -> None:

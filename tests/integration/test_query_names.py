@@ -23,14 +23,13 @@ from tests.config.test_query_grammars import (
     doc_queries,
     parse,
 )
-from tests.conftest import REPO, free_port, require_tool
+from tests.conftest import REPO, discovery_labels, free_port, require_tool
 
 STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-6,deployment.environment.name=lab"}
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 # What Prometheus adds to every scraped series: the job and instance, and the labels the stack's
 # Docker discovery sets (prometheus.yml); and its own series for targets and alerts.
-SCRAPE_LABELS = {"job", "instance", "compose_project", "compose_service", "service_name"}
-SCRAPE_LABELS |= {"container_name"}
+SCRAPE_LABELS = {"job", "instance", *discovery_labels("project", "service")}
 PROMETHEUS_SERIES = {"up": set(), "ALERTS": {"alertname", "alertstate", "severity", "slo"}}
 # Tempo's metrics-generator, which cannot run here, as Tempo v3.0.3 names its series
 # (modules/generator/processor/servicegraphs/servicegraphs.go and spanmetrics/spanmetrics.go at
@@ -99,24 +98,11 @@ def rule_series() -> dict[str, set[str]]:
     }
 
 
-def run_everything(start_service, otlp_receiver, database, browser_page, fake_loki):
+def run_everything(start_service, start_stage6, otlp_receiver, database, browser_page, fake_loki):
     """Start every kind of service, give each a little of all it does; the services."""
     otlp = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, **TRACING, **STAGE}
-    ports = {name: free_port() for name in ("die", "roller", "page", "metrics", "alerts", "usage")}
-    die = start_service(
-        "stage6-die-service",
-        {"DIE_SERVICE_PORT": str(ports["die"]), "DIE_SERVICE_DATABASE_URL": database, **otlp},
-        ports["die"],
-    )
-    roller = start_service(
-        "stage6-dice-roller",
-        {
-            "DICE_ROLLER_PORT": str(ports["roller"]),
-            "DICE_ROLLER_DIE_SERVICE_URL": die.base_url,
-            **otlp,
-        },
-        ports["roller"],
-    )
+    ports = {name: free_port() for name in ("page", "metrics", "alerts", "usage")}
+    die, roller = start_stage6(**otlp)
     frontend = start_service(
         "stage6-frontend",
         {
@@ -180,10 +166,10 @@ def run_everything(start_service, otlp_receiver, database, browser_page, fake_lo
 
 
 def test_every_query_names_only_what_the_services_emit(
-    start_service, start_dice_roller, otlp_receiver, database, browser_page, fake_loki
+    start_service, start_stage6, start_dice_roller, otlp_receiver, database, browser_page, fake_loki
 ) -> None:
     services, metrics_urls = run_everything(
-        start_service, otlp_receiver, database, browser_page, fake_loki
+        start_service, start_stage6, otlp_receiver, database, browser_page, fake_loki
     )
     demo = start_dice_roller(**STAGE)
     httpx.get(f"{demo.base_url}/roll/3d6", timeout=10)

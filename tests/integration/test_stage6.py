@@ -9,20 +9,8 @@ FAULTS = "/dice/{}/faults"
 
 
 @pytest.fixture
-def stage6(start_service, database):
-    """A die-service on a real PostgreSQL and a dice-roller asking it."""
-    die_port, roller_port = free_port(), free_port()
-    die_service = start_service(
-        "stage6-die-service",
-        {"DIE_SERVICE_PORT": str(die_port), "DIE_SERVICE_DATABASE_URL": database},
-        die_port,
-    )
-    roller = start_service(
-        "stage6-dice-roller",
-        {"DICE_ROLLER_PORT": str(roller_port), "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url},
-        roller_port,
-    )
-    return die_service, roller
+def stage6(start_stage6):
+    return start_stage6()
 
 
 def statuses(roller, die: str, n: int = 20) -> set[int]:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from lab_telemetry.testing import poll_until
 
-from tests.conftest import REPO, free_port, require
+from tests.conftest import REPO, answers, background_traffic, free_port, require
 from tools.slo_rules import render
 
 SLOS = REPO / "compose/stack/prometheus/slos.yaml"
@@ -69,13 +69,7 @@ def start_alertmanager(tmp_path: Path) -> Iterator:
         )
         url = f"http://127.0.0.1:{port}"
 
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        poll_until(ready, timeout=30, what="alertmanager ready")
+        poll_until(lambda: answers(f"{url}/-/ready"), timeout=30, what="alertmanager ready")
         return url
 
     yield start
@@ -84,49 +78,22 @@ def start_alertmanager(tmp_path: Path) -> Iterator:
         process.wait(timeout=15)
 
 
-def steady_traffic(url: str, stop: threading.Event, deadline: float = 240) -> threading.Thread:
-    """Rolls of the fair die, about 20 a second, until stopped (or the deadline)."""
-
-    def run() -> None:
-        with httpx.Client(timeout=5) as client:
-            for _ in range(int(deadline * 20)):
-                if stop.wait(0.05):
-                    return
-                client.get(url, params={"die": "fair"})
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.mark.parametrize("slo", sorted(FAULTS))
 def test_a_fault_fires_the_fast_burn_page_at_the_receiver_and_ending_it_resolves_it(
-    slo, start_service, start_prometheus, start_alertmanager, database, tmp_path
+    slo, start_service, start_stage6, start_prometheus, start_alertmanager, tmp_path
 ) -> None:
     page = {"alertname": f"SLO{slo.capitalize()}ErrorBudgetBurn", "severity": "page"}
     fault_on, fault_off = FAULTS[slo]
-    ports = {name: free_port() for name in ("die", "roller", "receiver")}
-    die_service = start_service(
-        "stage6-die-service",
-        {"DIE_SERVICE_PORT": str(ports["die"]), "DIE_SERVICE_DATABASE_URL": database},
-        ports["die"],
-    )
-    roller = start_service(
-        "stage6-dice-roller",
-        {
-            "DICE_ROLLER_PORT": str(ports["roller"]),
-            "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url,
-        },
-        ports["roller"],
-    )
+    die_service, roller = start_stage6()
+    receiver_port = free_port()
     receiver = start_service(
-        "alert-receiver", {"ALERT_RECEIVER_PORT": str(ports["receiver"])}, ports["receiver"]
+        "alert-receiver", {"ALERT_RECEIVER_PORT": str(receiver_port)}, receiver_port
     )
     alertmanager = start_alertmanager(receiver.base_url)
     rules = tmp_path / "slo.rules.yml"
     rules.write_text(render(SLOS, windows_scale=WINDOWS_SCALE))
     prometheus = start_prometheus(
-        jobs={"stage-6": [f"127.0.0.1:{ports['roller']}"]},
+        jobs={"stage-6": [roller.base_url.removeprefix("http://")]},
         labels={"stage-6": SERVICE},
         top_level=(
             f"rule_files: [{str(rules)!r}]\n"
@@ -136,7 +103,10 @@ def test_a_fault_fires_the_fast_burn_page_at_the_receiver_and_ending_it_resolves
     )
 
     stop = threading.Event()
-    traffic = steady_traffic(f"{roller.base_url}/roll", stop)
+    traffic = threading.Thread(
+        target=background_traffic, args=([f"{roller.base_url}/roll?die=fair"], stop), daemon=True
+    )
+    traffic.start()
     try:
         # At rest: the SLI is recorded, nothing burns, nothing fires.
         sli = f'slo:sli_error:ratio_rate1h{{slo="{slo}",service_name="dice-roller"}}'
