@@ -2,7 +2,6 @@
 services return data against a real Prometheus scraping those services under some traffic."""
 
 import json
-import re
 import threading
 from collections.abc import Callable
 
@@ -11,6 +10,7 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS, promql_queries
+from tests.config.test_query_grammars import parse
 from tests.conftest import (
     REPO,
     background_traffic,
@@ -30,9 +30,10 @@ def as_sent_by_grafana(expr: str) -> str:
     return expr
 
 
-def metric_names(expr: str) -> set[str]:
-    """Metric names a query selects (identifiers followed by a selector or range)."""
-    return set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[)", expr)) - {"by", "without"}
+def metric_names(exprs: list[str]) -> list[set[str]]:
+    """The metric names each query selects, as Prometheus's own grammar reads them (parse.mjs)."""
+    results = parse([("", "promql", expr) for expr in exprs])
+    return [{name for kind, name in result["names"] if kind == "metric"} for result in results]
 
 
 class Scenario:
@@ -228,19 +229,20 @@ def check_queries(dashboard: str, scenario: Scenario, prometheus) -> None:
 
     queries = [(title, expr) for name, title, expr in promql_queries() if name == dashboard]
     assert queries
+    selected = metric_names([as_sent_by_grafana(expr) for _, expr in queries])
     with_data = 0
-    for title, expr in queries:
+    for (title, expr), names in zip(queries, selected, strict=True):
         query = as_sent_by_grafana(expr)
         assert "$" not in query, f"{title}: unknown Grafana variable in {expr}"
         response = httpx.get(
             f"{prometheus.base_url}/api/v1/query", params={"query": query}, timeout=10
         )
         assert response.status_code == 200, f"{title}: {response.text}"
-        if metric_names(query) <= served:
+        if names <= served:
             poll_until(lambda q=query: prometheus.query(q), timeout=30, what=f"{title}: {query}")
             with_data += 1
     # Missing here may be only Tempo's service-graph metrics (Tempo cannot run in the tests) and
     # stage 3's page counter, which has no series until someone clicks.
-    missing = [e for _, e in queries if not metric_names(as_sent_by_grafana(e)) <= served]
+    missing = [e for (_, e), names in zip(queries, selected, strict=True) if not names <= served]
     assert all("traces_" in e or "frontend_rolls_total" in e for e in missing), missing
     assert with_data >= 1
