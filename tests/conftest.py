@@ -316,7 +316,8 @@ def own_postgres():
     yield from _throwaway_postgres()
 
 
-# Debian's /usr/bin/chromium, or the one `nix develop` names in $CHROMIUM.
+# Debian's /usr/bin/chromium, or the one `nix develop` names in $CHROMIUM; LAB_CHROMIUM, when set,
+# replaces both (the GitHub workflow points it at Playwright's own Chromium: Ubuntu's is a snap).
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # Debian's Chromium, headless, with nothing that reaches for the network on its own.
 CHROMIUM_ARGS = [
@@ -330,14 +331,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium_executable(playwright) -> str:
+    """LAB_CHROMIUM if set; else CHROMIUM; else, where there is no system Chromium at all, the one
+    `playwright install chromium` put in place, if it did. The tests never download a browser."""
+    chosen = os.environ.get("LAB_CHROMIUM")
+    if chosen:
+        require(Path(chosen).exists(), f"LAB_CHROMIUM={chosen}: no such file")
+        return chosen
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    bundled = playwright.chromium.executable_path
+    require(Path(bundled).exists(), "chromium not found (apt-get install chromium)")
+    return bundled
+
+
 @pytest.fixture
 def browser_page():
-    """A Playwright page in Debian's headless Chromium (never a downloaded browser)."""
-    require(Path(CHROMIUM).exists(), "chromium not found (apt-get install chromium)")
+    """A Playwright page in headless Chromium (which one: chromium_executable)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        executable = chromium_executable(playwright)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_default_timeout(30_000)
