@@ -18,6 +18,12 @@ DESIGN = REPO.parent / "shared" / "DESIGN.md"
 LAB_NETWORK = "observability-lab"
 
 
+def dockerfile_base_images() -> dict[str, str]:
+    """The Dockerfile's base images: build argument -> its pinned default (the ARGs before FROM)."""
+    header = (REPO / "Dockerfile").read_text().split("\nFROM ", 1)[0]
+    return dict(re.findall(r"^ARG (\w+_IMAGE)=(\S+)$", header, re.MULTILINE))
+
+
 def load_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.config.repo_files import REPO, all_services
+from tests.config.repo_files import REPO, all_services, dockerfile_base_images
 
 IMAGES_MD = REPO / "compose" / "IMAGES.md"
 DOCKERFILE = REPO / "Dockerfile"
@@ -43,11 +43,22 @@ def split_image(image: str) -> tuple[str, str]:
 
 
 def dockerfile_images() -> list[str]:
-    """Every pulled image the Dockerfile names (FROM lines; stage names excluded)."""
+    """Every pulled image the Dockerfile names (FROM lines, `${ARG}` read as the ARG's default;
+    stage names excluded)."""
     text = DOCKERFILE.read_text()
     stages = set(re.findall(r"^FROM \S+ AS (\S+)", text, re.MULTILINE | re.IGNORECASE))
+    defaults = dockerfile_base_images()
     images = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
+    images = [re.sub(r"\$\{(\w+)\}", lambda arg: defaults[arg[1]], image) for image in images]
     return [image for image in images if image not in stages]
+
+
+def test_the_dockerfile_takes_its_base_images_as_pinned_arguments_and_no_syntax_line() -> None:
+    # Stand-ins and mirrors replace a base through --build-arg, never by editing the file; a
+    # `# syntax=` line would make BuildKit pull a frontend image before building anything.
+    assert set(dockerfile_base_images()) == {"PYTHON_IMAGE", "UV_IMAGE"}
+    assert not DOCKERFILE.read_text().startswith("# syntax")
+    assert all(":" in image and not image.endswith(":latest") for image in dockerfile_images())
 
 
 def runtime_image_of_our_builds() -> str:
