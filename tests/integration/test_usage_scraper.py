@@ -406,7 +406,9 @@ def test_a_wrong_password_is_an_unhealthy_service_that_recovers_without_a_restar
         return httpx.get(f"{service.base_url}/healthz", timeout=5)
 
     unhealthy = poll_until(lambda: (r := health()).status_code == 503 and r, timeout=30)
-    assert "password authentication failed" in unhealthy.json()["detail"]
+    detail = unhealthy.json()["detail"]
+    assert detail.startswith(f"PostgreSQL at 127.0.0.1:{postgres_cluster.port}: "), detail
+    assert "password authentication failed" in detail
     error = service.wait_for_log(level="ERROR", dependency="unexpected")
     assert "password authentication failed" in error["message"]
     assert service.process.poll() is None
@@ -470,3 +472,47 @@ def test_each_poll_is_a_span_and_its_log_line_carries_the_trace_id(
     (poll,) = [p for p in polls if p.trace_id == stored["trace_id"]]
     assert poll.attributes["usage_scraper.rows_stored"] == 5
     assert stored["span_id"] == poll.span_id
+
+
+def unhealthy_detail(start_service, loki_url: str, dsn: str) -> tuple[str, str]:
+    """The /healthz 503 detail of a scraper whose polls fail, and everything it printed."""
+    port = free_port()
+    service = start_service(
+        "usage-scraper",
+        {
+            "USAGE_SCRAPER_PORT": str(port),
+            "LOKI_URL": loki_url,
+            "USAGE_SCRAPER_DATABASE_URL": dsn,
+            "POLL_INTERVAL_SECONDS": "0.2",
+            "USAGE_SCRAPER_MAX_BACKOFF_SECONDS": "0.3",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        },
+        port,
+        ready_path="/metrics",
+    )
+    url = f"{service.base_url}/healthz"
+    unhealthy = poll_until(lambda: (r := httpx.get(url, timeout=5)).status_code == 503 and r)
+    assert service.process.poll() is None
+    return unhealthy.json()["detail"], service.stdout() + service.stderr()
+
+
+def test_healthz_names_loki_and_where_it_is_when_loki_is_unreachable(
+    database, start_service
+) -> None:
+    from tests.support.postgres import PASSWORD
+
+    loki_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    detail, output = unhealthy_detail(start_service, loki_url, database)
+    assert detail.startswith(f"Loki at {loki_url} unreachable: "), detail
+    assert "PostgreSQL" not in detail
+    assert PASSWORD not in detail and PASSWORD not in output
+
+
+def test_healthz_names_postgresql_and_where_it_is_without_the_password(loki, start_service) -> None:
+    password = "never-shown-pw"  # a made-up one, for the test to look for
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    dsn = f"postgresql://lab:{password}@{address}/usage_stats"
+    detail, output = unhealthy_detail(start_service, loki.url, dsn)
+    assert detail.startswith(f"PostgreSQL at {address} unreachable: "), detail
+    assert "Loki" not in detail
+    assert password not in detail and password not in output

@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import asyncpg
 import httpx
 from lab_telemetry import Metrics
 from opentelemetry import trace
@@ -111,7 +112,7 @@ class Scraper:
         if self.stopped is not None:
             return f"the copy loop stopped: {self.stopped}"
         if self.failed_polls >= self.settings.unhealthy_after_failed_polls:
-            return f"{self.failed_polls} polls in a row failed, the last: {self.last_error}"
+            return f"{self.last_error} ({self.failed_polls} polls in a row failed)"
         return None
 
     async def run_forever(self) -> None:
@@ -150,7 +151,10 @@ class Scraper:
 
     def _failed(self, exc: Exception, backoff: float) -> None:
         self.failed_polls += 1
+        # What failed and where: Loki's and the store's errors name theirs already.
         self.last_error = str(exc) or type(exc).__name__
+        if isinstance(exc, asyncpg.PostgresError):  # a wrong password, a missing database
+            self.last_error = f"PostgreSQL at {self.store.address}: {self.last_error}"
         if isinstance(exc, LokiError | DatabaseUnavailable):
             dependency = "loki" if isinstance(exc, LokiError) else "postgres"
             self.metrics.failures.labels(dependency).inc()

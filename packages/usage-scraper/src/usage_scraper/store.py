@@ -4,6 +4,7 @@ import asyncio
 import logging
 from importlib import resources
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -42,7 +43,20 @@ UNAVAILABLE = (
 
 
 class DatabaseUnavailable(Exception):
-    pass
+    """PostgreSQL is down, restarting or unreachable; the message names it and its address."""
+
+
+def address(dsn: str) -> str:
+    """host:port of a postgresql:// URL, never its user name or password."""
+    try:
+        url = urlsplit(dsn)
+        host, port = url.hostname, url.port or 5432
+    except ValueError:  # a port that is not a number, or several hosts
+        host = None
+    # A password with an unescaped / ? or # ends the URL's host part before its @.
+    if not host or ("@" in dsn and "@" not in url.netloc):
+        return "the host in DATABASE_URL"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # What PostgreSQL raises for a row it will not store (bad text, bad JSON, a value out of range),
@@ -95,6 +109,7 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
 class Store:
     def __init__(self, dsn: str, timeout: float = 30) -> None:
         self.dsn = dsn
+        self.address = address(dsn)
         self.timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
@@ -124,7 +139,7 @@ class Store:
             )
         except UNAVAILABLE as exc:
             await self._discard_pool()
-            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
+            raise self._unavailable(exc) from None
 
     async def save(self, rows: list[Row], query: str, position_ns: int) -> Inserted:
         """Store the rows (skipping keys already stored) and the new position, in one
@@ -153,7 +168,11 @@ class Store:
                 return inserted
         except UNAVAILABLE as exc:
             await self._discard_pool()
-            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        reason = str(exc) or type(exc).__name__
+        return DatabaseUnavailable(f"PostgreSQL at {self.address} unreachable: {reason}")
 
     async def _discard_pool(self) -> None:
         """After a connection failure, start over with a new pool on the next attempt."""
