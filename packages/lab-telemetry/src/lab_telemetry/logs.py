@@ -95,7 +95,8 @@ def configure_logging(service: str, level: str = "INFO", fd: int = 1) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # The OTLP exporter logs a traceback per failed export; one line is enough.
+    # With no collector, the OTLP exporter logs a WARNING per retry of a batch, then one ERROR
+    # when it gives up: the ERROR is enough (tests/integration/test_missing_backends.py).
     logging.getLogger("opentelemetry.exporter.otlp.proto.http").setLevel(logging.ERROR)
 
 
