@@ -93,9 +93,12 @@ def docker_wait_seconds() -> float:
 
 
 def stack_image(service: str) -> str:
+    """The image a stack service runs: the compose file's, or its override's where one is set."""
     import yaml
 
-    return yaml.safe_load(STACK.read_text())["services"][service]["image"]
+    files = [Path(path) for path in compose_files(STACK)[1::2]]
+    services = [yaml.safe_load(path.read_text())["services"].get(service, {}) for path in files]
+    return [found["image"] for found in services if "image" in found][-1]
 
 
 def run_doctor(session: nox.Session, files: list[Path]) -> str:

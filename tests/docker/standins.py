@@ -20,6 +20,7 @@ What the stand-ins lack against the pinned images, and how the tests live with i
   that need them run only where their images can be pulled.
 """
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ from tests.config.repo_files import all_services
 HERE = Path(__file__).resolve().parent / "standins"
 BASE = "lab-standin/debian:trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
+RECIPE = "lab.standin.recipe"
 
 # Upstream image name (any tag) -> the folder under standins/ holding its stand-in's Dockerfile.
 STANDINS = {
@@ -69,9 +71,22 @@ def resolve(image: str) -> str:
     if image_name(image) not in STANDINS:
         raise LookupError(f"{image} cannot be pulled here and has no stand-in")
     tag = standin_tag(image)
-    if not present(tag):
+    if built_recipe(tag) != recipe(image_name(image)):
         build(image_name(image), tag)
     return tag
+
+
+def recipe(name: str) -> str:
+    """A digest of a stand-in's folder: a changed recipe is rebuilt, not reused."""
+    digest = hashlib.sha256()
+    for path in sorted((HERE / STANDINS[name]).rglob("*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def built_recipe(tag: str) -> str | None:
+    found = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{RECIPE}"}}}}', tag)
+    return found.stdout.strip() if found.returncode == 0 else None
 
 
 def build_base() -> None:
@@ -125,8 +140,9 @@ def build(name: str, tag: str) -> None:
             unpack_uv_wheel(Path(context))
         # The classic builder: these recipes need nothing of BuildKit's, and it needs no plugin.
         built = docker(
-            "build", "--quiet", "--tag", tag, context, env={**os.environ, "DOCKER_BUILDKIT": "0"}
-        )
+            "build", "--quiet", "--tag", tag, "--label", f"{RECIPE}={recipe(name)}", context,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        )  # fmt: skip
     if built.returncode != 0:
         raise RuntimeError(f"building the stand-in {tag} failed:\n{built.stdout}{built.stderr}")
 

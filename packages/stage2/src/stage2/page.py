@@ -17,7 +17,8 @@ def main() -> None:
     rt = runtime()
     st.set_page_config(page_title="Dice roller")
     st.title("Dice roller")
-    st.caption(f"Stage 2: this page calls the dice-roller at {rt.settings.dice_roller_url}")
+    roller = rt.settings.dice_roller_public_url or rt.settings.dice_roller_url
+    st.caption(f"Stage 2: this page calls the dice-roller at {roller}")
 
     die = st.radio("Die", DICE, horizontal=True, key="die")
     history = st.session_state.setdefault("history", [])

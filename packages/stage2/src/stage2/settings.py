@@ -25,6 +25,9 @@ class FrontendSettings(BaseSettings):
     # a port of each stage's own, so frontends of two stages can run side by side.
     metrics_port: int = Field(default=8209, ge=1, le=65535)
     dice_roller_url: str = "http://127.0.0.1:8201"
+    # What the page shows a browser, where that differs (in compose the URLs above are names
+    # only other containers resolve): by default the URLs above.
+    dice_roller_public_url: str | None = None
     # Where the "open trace" link points: the Grafana a browser can reach.
     grafana_url: str = "http://127.0.0.1:3000"
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)

@@ -29,9 +29,11 @@ def main() -> None:
     rt = runtime()
     st.set_page_config(page_title="Dice roller")
     st.title("Dice roller")
+    die_service = rt.settings.die_service_public_url or rt.settings.die_service_url
+    roller = rt.settings.dice_roller_public_url or rt.settings.dice_roller_url
     st.caption(
-        f"Stage 3: dice from the die-service at {rt.settings.die_service_url}, "
-        f"rolled by the dice-roller at {rt.settings.dice_roller_url}"
+        f"Stage 3: dice from the die-service at {die_service}, "
+        f"rolled by the dice-roller at {roller}"
     )
 
     try:

@@ -29,6 +29,10 @@ class FrontendSettings(BaseSettings):
     metrics_port: int = Field(default=8509, ge=1, le=65535)
     dice_roller_url: str = "http://127.0.0.1:8501"
     die_service_url: str = "http://127.0.0.1:8502"
+    # What the page shows a browser, where that differs (in compose the URLs above are names
+    # only other containers resolve): by default the URLs above.
+    dice_roller_public_url: str | None = None
+    die_service_public_url: str | None = None
     # Where the "open trace" link points: the Grafana a browser can reach.
     grafana_url: str = "http://127.0.0.1:3000"
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)

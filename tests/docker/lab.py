@@ -1,0 +1,109 @@
+"""The lab in containers, driven as a learner drives it: nox sessions and docker compose, with the
+overrides of overrides.py passed through LAB_COMPOSE_OVERRIDES where pinned images cannot be pulled.
+"""
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from lab_telemetry.testing import poll_until
+
+from tests.config.repo_files import REPO
+from tests.docker.overrides import services_not_here
+
+PROMETHEUS = "http://127.0.0.1:9090"
+ENV_FILE = REPO / ".env"
+
+
+def run(args: list[str], timeout: float = 900, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command to completion; on failure the assertion shows what it printed."""
+    result = subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+    )
+    assert result.returncode == 0, (
+        f"{' '.join(args)} exited {result.returncode}:\n{result.stdout[-4000:]}"
+        f"\n{result.stderr[-4000:]}"
+    )
+    return result
+
+
+@dataclass
+class Container:
+    name: str
+    service: str
+    status: str
+    labels: dict[str, str]
+
+
+@dataclass
+class Lab:
+    overrides: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "LAB_COMPOSE_OVERRIDES": str(self.overrides)}
+
+    def nox(self, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+        command = ["uv", "run", "--locked", "nox", *args]
+        if check:
+            return run(command, cwd=REPO, env=kwargs.pop("env", self.env), **kwargs)
+        return subprocess.run(
+            command, cwd=REPO, env=kwargs.pop("env", self.env), capture_output=True, text=True,
+            timeout=kwargs.pop("timeout", 900), check=False, **kwargs,
+        )  # fmt: skip
+
+    def compose(self, folder: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        """docker compose on compose/<folder>/compose.yaml with its override, as nox runs it."""
+        files = ["-f", str(REPO / "compose" / folder / "compose.yaml")]
+        override = self.overrides / f"{folder}.yaml"
+        if override.exists():
+            files += ["-f", str(override)]
+        return run(
+            ["docker", "compose", "--env-file", str(ENV_FILE), *files, *args],
+            cwd=REPO, timeout=timeout,
+        )  # fmt: skip
+
+    def not_here(self, folder: str) -> list[str]:
+        return services_not_here(self.overrides, folder)
+
+    def secret(self, name: str) -> str:
+        values = dict(
+            line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line
+        )
+        return values[name]
+
+
+def containers(project: str) -> list[Container]:
+    """Every container of a compose project, running or not, with its health in `status`."""
+    listing = run(
+        ["docker", "ps", "--all", "--filter", f"label=com.docker.compose.project={project}",
+         "--format", "{{json .}}"],
+        timeout=60,
+    ).stdout  # fmt: skip
+    found = []
+    for line in listing.splitlines():
+        row = json.loads(line)
+        labels = dict(pair.split("=", 1) for pair in row["Labels"].split(",") if "=" in pair)
+        found.append(
+            Container(row["Names"], labels["com.docker.compose.service"], row["Status"], labels)
+        )
+    return found
+
+
+def prometheus(query: str) -> list[dict]:
+    response = httpx.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
+    response.raise_for_status()
+    return response.json()["data"]["result"]
+
+
+def wait_for_series(query: str, timeout: float = 120) -> list[dict]:
+    return poll_until(lambda: prometheus(query), timeout=timeout, what=f"series for {query}")
+
+
+def container_logs(name: str) -> list[dict]:
+    """The JSON lines a container wrote to stdout."""
+    out = run(["docker", "logs", name], timeout=60).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
