@@ -71,6 +71,10 @@ APPS = {
 }
 
 
+# `down` and `clean` reach services of every profile too, so nothing started by name is left.
+EVERY_PROFILE = ("--profile", "*")
+
+
 def uv_run(session: nox.Session, *args: str) -> None:
     session.run("uv", "run", "--locked", *args, external=True)
 
@@ -255,8 +259,8 @@ def down(session: nox.Session) -> None:
     require_docker(session)
     ensure_env_file(session)
     for app in APPS:
-        compose(session, app_compose_file(app), "down", "--remove-orphans")
-    compose(session, STACK, "down", "--remove-orphans")
+        compose(session, app_compose_file(app), *EVERY_PROFILE, "down", "--remove-orphans")
+    compose(session, STACK, *EVERY_PROFILE, "down", "--remove-orphans")
 
 
 @nox.session(python=False)
@@ -268,8 +272,10 @@ def clean(session: nox.Session) -> None:
         "removing the stack's volumes: Prometheus, Loki, Tempo, Grafana and PostgreSQL data"
     )
     for app in APPS:
-        compose(session, app_compose_file(app), "down", "--remove-orphans", "--volumes")
-    compose(session, STACK, "down", "--remove-orphans", "--volumes")
+        compose(
+            session, app_compose_file(app), *EVERY_PROFILE, "down", "--remove-orphans", "--volumes"
+        )
+    compose(session, STACK, *EVERY_PROFILE, "down", "--remove-orphans", "--volumes")
 
 
 @nox.session(python=False)
