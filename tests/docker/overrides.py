@@ -9,6 +9,7 @@ the tests bring the lab up exactly as a learner does, through `nox -s stage-N`, 
 file a learner runs is edited. Where every image can be pulled, only the timings below change.
 """
 
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -121,3 +122,32 @@ def services_not_here(directory: Path, folder: str) -> list[str]:
         for name, change in document.get("services", {}).items()
         if NOT_HERE in change.get("profiles", [])
     ]
+
+
+def images_compose(directory: Path) -> Path:
+    """A compose file that builds every app member's image as `nox -s stage-N` would, at once."""
+    services = {}
+    for pyproject in sorted(REPO.glob("packages/*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        if not project.get("scripts"):
+            continue  # a library: imported by the apps, no image of its own
+        build = {
+            "context": str(REPO),
+            "dockerfile": "Dockerfile",
+            "args": {"PACKAGE": project["name"]},
+        }
+        extra = build_override()
+        build["args"].update(extra.get("args", {}))
+        if "secrets" in extra:
+            build["secrets"] = extra["secrets"]
+        services[project["name"]] = {
+            "build": build,
+            "image": f"observability-lab/{project['name']}:{project['version']}",
+            "pull_policy": "build",
+        }
+    document: dict = {"name": "lab-images", "services": services}
+    if CA_BUNDLE.exists():
+        document["secrets"] = {"ca-bundle": {"file": str(CA_BUNDLE)}}
+    path = directory / "images.compose.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
