@@ -112,7 +112,10 @@ def process_listening(port: int) -> str | None:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:`port`. Connections of a service just stopped may linger in
+    TIME_WAIT for a minute; they do not stop a new listener (SO_REUSEADDR): the port is free."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -5,7 +5,9 @@ overrides of overrides.py passed through LAB_COMPOSE_OVERRIDES where pinned imag
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -107,3 +109,20 @@ def container_logs(name: str) -> list[dict]:
     """The JSON lines a container wrote to stdout."""
     out = run(["docker", "logs", name], timeout=60).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def export_failure_lines(container: str) -> list[str]:
+    """What a container said of failed telemetry exports (its stdout and stderr)."""
+    logs = subprocess.run(
+        ["docker", "logs", container], capture_output=True, text=True, timeout=60, check=True
+    )
+    return [
+        line
+        for line in (logs.stdout + logs.stderr).splitlines()
+        if '"logger": "opentelemetry' in line or "export" in line.lower()
+    ]
+
+
+def uptime_seconds(container: str) -> float:
+    started = run(["docker", "inspect", "--format", "{{.State.StartedAt}}", container]).stdout
+    return time.time() - datetime.fromisoformat(started.strip().replace("Z", "+00:00")).timestamp()

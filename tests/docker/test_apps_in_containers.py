@@ -14,7 +14,16 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import REPO, load_yaml
-from tests.docker.lab import PROMETHEUS, Lab, containers, prometheus, run, wait_for_series
+from tests.docker.lab import (
+    PROMETHEUS,
+    Lab,
+    containers,
+    export_failure_lines,
+    prometheus,
+    run,
+    uptime_seconds,
+    wait_for_series,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1500)]
 
@@ -47,6 +56,17 @@ def assert_discovered(project: str, services: dict[str, dict]) -> None:
             assert series["metric"]["container_name"] == service.get("container_name", name)
         else:
             assert prometheus(f"up{{{selector}}}") == [], f"{project}/{name} has no opt-in label"
+
+
+def assert_export_failures_are_rare(document: dict) -> None:
+    """With no Alloy to send to, each traced service says so at most once per export interval
+    (the SDK's 5 s), never once per request: a learner's terminal stays readable."""
+    for service in document["services"].values():
+        if "OTEL_EXPORTER_OTLP_ENDPOINT" not in service.get("environment", {}):
+            continue
+        name = service["container_name"]
+        said = export_failure_lines(name)
+        assert len(said) <= uptime_seconds(name) / 5 + 1, f"{name}: {len(said)} lines: {said[:3]}"
 
 
 def drive_with_traffic_gen(target: str) -> dict:
@@ -89,6 +109,8 @@ def test_an_app_comes_up_healthy_is_scraped_by_its_labels_and_takes_traffic(
         assert served, summary
         if "frontend" in document["services"]:
             roll_in_the_page(browser_page, folder)
+        if "alloy" in lab.not_here("stack"):
+            assert_export_failures_are_rare(document)
     finally:
         lab.compose(folder, "down")
 

@@ -7,6 +7,7 @@ Each test copies the noxfile, its helpers and the compose files into a temporary
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -182,3 +183,25 @@ def test_doctor_names_the_apps_it_can_check(lab) -> None:
     result = lab.nox("-s", "doctor", "--", "stage9")
     assert result.returncode != 0
     assert "unknown app stage9: choose from" in result.stderr
+
+
+def test_a_port_whose_last_connections_linger_in_time_wait_is_free() -> None:
+    # A stage just stopped: its server closed the browser's connections first, so they wait in
+    # TIME_WAIT on its port for a minute. Starting the stage again there works; doctor must agree.
+    from tools.doctor import port_is_free
+
+    with socket.socket() as server:
+        # As docker-proxy (Go) and uvicorn listen: with SO_REUSEADDR, which TIME_WAIT inherits.
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server's side closes first: its end enters TIME_WAIT
+        client.recv(1)
+        client.close()
+        assert not port_is_free(port)  # still listening
+    assert port_is_free(port)
+    with occupied_port() as busy:
+        assert not port_is_free(busy)

@@ -22,9 +22,12 @@ fi
 export POSTGRES_USER="${POSTGRES_USER:-postgres}"
 export POSTGRES_DB="${POSTGRES_DB:-$POSTGRES_USER}"
 
+# run_sql DATABASE [psql arguments]: as POSTGRES_USER over the socket.
 run_sql() {
+  local database="$1"
+  shift
   PGHOST='' PGHOSTADDR='' psql -v ON_ERROR_STOP=1 --no-password --no-psqlrc \
-    --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" "$@"
+    --username "$POSTGRES_USER" --dbname "$database" "$@"
 }
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -39,11 +42,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 
   pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p ${PGPORT:-5432}" -w start
   if [ "$POSTGRES_DB" != 'postgres' ]; then
-    POSTGRES_DB=postgres run_sql --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
+    run_sql postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
   fi
   for file in /docker-entrypoint-initdb.d/*; do
     case "$file" in
-      *.sql) echo "docker-entrypoint.sh: running $file"; run_sql -f "$file" ;;
+      *.sql) echo "docker-entrypoint.sh: running $file"; run_sql "$POSTGRES_DB" -f "$file" ;;
       *.sh)
         if [ -x "$file" ]; then
           echo "docker-entrypoint.sh: running $file"; "$file"
