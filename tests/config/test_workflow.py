@@ -87,8 +87,8 @@ def test_ci_runs_the_command_ci_runs_here_on_every_push_and_pull_request() -> No
 
 
 def test_ci_installs_the_uv_that_ci_run_pins() -> None:
-    pinned = re.search(r"uv==\"?(\d+\.\d+\.\d+)", (REPO / ".ci" / "run").read_text())
-    assert pinned, ".ci/run no longer pins uv as uv==X.Y.Z: say here where it does"
+    pinned = re.search(r"^uv_version=(\d+\.\d+\.\d+)$", (REPO / ".ci" / "run").read_text(), re.M)
+    assert pinned, ".ci/run no longer pins uv as uv_version=X.Y.Z: say here where it does"
     (job,) = load_workflow(CI_WORKFLOW)["jobs"].values()
     (setup_uv,) = [step for step in job["steps"] if "setup-uv" in step.get("uses", "")]
     assert setup_uv["with"]["version"] == pinned.group(1)
