@@ -35,4 +35,4 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     lab = Lab(write_overrides(tmp_path_factory.mktemp("compose-overrides")))
     yield lab
     if os.environ.get("SMOKE_KEEP_UP") != "1":
-        lab.nox("down", check=False, timeout=600)
+        lab.nox("-s", "down", timeout=600)
