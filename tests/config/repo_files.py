@@ -14,7 +14,7 @@ DASHBOARDS = sorted((REPO / "compose" / "stack" / "grafana" / "dashboards").glob
 DATASOURCES = REPO / "compose/stack/grafana/provisioning/datasources/datasources.yaml"
 PROMETHEUS_CONFIG = REPO / "compose/stack/prometheus/prometheus.yml"
 ALLOY_CONFIG = REPO / "compose/stack/alloy/config.alloy"
-DESIGN = REPO.parent / "shared" / "DESIGN.md"
+ARCHITECTURE = REPO / "docs" / "architecture.md"
 LAB_NETWORK = "observability-lab"
 
 

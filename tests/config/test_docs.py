@@ -1,12 +1,11 @@
-"""The README and DESIGN say what the repository does: ports, sessions, commands."""
+"""The README and the architecture page say what the repository does: ports, sessions, commands."""
 
 import re
 import subprocess
 import sys
 import tomllib
 
-from tests.config.repo_files import DESIGN, REPO, host_ports, ports_in_table
-from tests.conftest import require
+from tests.config.repo_files import ARCHITECTURE, REPO, host_ports, ports_in_table
 
 README = REPO / "README.md"
 
@@ -16,10 +15,9 @@ def test_readme_ports_table_matches_the_published_ports() -> None:
     assert table == set(host_ports()), "README's URL table and the compose files disagree"
 
 
-def test_every_published_port_is_one_design_lists() -> None:
-    require(DESIGN.exists(), f"{DESIGN} not found (shared/ sits beside the checkout)")
+def test_every_published_port_is_one_the_architecture_page_plans() -> None:
     listed = set()
-    for port in ports_in_table(DESIGN.read_text(), "## Ports"):
+    for port in ports_in_table(ARCHITECTURE.read_text(), "## Ports"):
         if "N" in port:
             listed |= {int(port.replace("N", str(stage))) for stage in range(1, 7)}
         else:
