@@ -1,9 +1,10 @@
 """Prometheus metrics on a per-app registry, served as OpenMetrics when the scraper asks for it.
 
 prometheus_client does the metrics and both formats, prometheus-fastapi-instrumentator the HTTP
-ones; what is here is the choice between the two formats by Accept header (exemplars exist only
-in OpenMetrics, and the instrumentator's `expose()` serves the text format only) and the
-exemplar on the latency histogram, added through the instrumentator's `add()`.
+ones; what is here is serving the format the scraper asks for (prometheus_client's own
+`choose_encoder`; exemplars exist only in OpenMetrics, and the instrumentator's `expose()` serves
+the text format only) and the exemplar on the latency histogram, added through the
+instrumentator's `add()`.
 """
 
 from collections.abc import Sequence
@@ -11,8 +12,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import exposition as text_format
-from prometheus_client.openmetrics import exposition as openmetrics_format
+from prometheus_client.exposition import choose_encoder
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
 
@@ -53,13 +53,10 @@ class Metrics:
         )
 
     def render(self, accept: str) -> tuple[bytes, str]:
-        """The exposition body and its content type; exemplars exist only in OpenMetrics."""
-        if "application/openmetrics-text" in accept:
-            return (
-                openmetrics_format.generate_latest(self.registry),
-                openmetrics_format.CONTENT_TYPE_LATEST,
-            )
-        return text_format.generate_latest(self.registry), text_format.CONTENT_TYPE_LATEST
+        """The exposition body and its content type, negotiated from the scraper's Accept header
+        by prometheus_client itself (exemplars exist only in OpenMetrics)."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
 
 
 def instrument_http_metrics(app: FastAPI, metrics: Metrics, excluded: Sequence[str]) -> None:
