@@ -127,6 +127,29 @@ def run_doctor(session: nox.Session, files: list[Path]) -> str:
     return group
 
 
+def env_values() -> dict[str, str]:
+    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
+    return dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+
+
+def refuse_new_secrets_for_old_volumes(session: nox.Session, files: list[Path]) -> None:
+    """Stop before a password is generated for data made with another one.
+
+    A volume keeps the password it was initialised with (PostgreSQL, Grafana's admin): with a new
+    one in .env (a fresh clone, a deleted .env) its service could only fail its healthcheck.
+    """
+    from tools import doctor
+
+    values = env_values()
+    for variable, volumes in doctor.secrets_kept_in_volumes(files).items():
+        kept = [volume for volume in volumes if doctor.volume_exists(volume)]
+        if not values.get(variable) and kept:
+            session.error(
+                f"{variable} is not in .env, but {', '.join(kept)} holds data made with it: put "
+                "the old .env back, or run `uv run nox -s clean` to start over (deletes the data)"
+            )
+
+
 def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None:
     """Give .env every variable .env.example lists, generating secrets for missing or empty ones.
 
@@ -140,7 +163,7 @@ def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None
         ENV_FILE.chmod(0o600)
         session.log(f"{ENV_FILE.name}: was readable by others, now 0600 (it holds passwords)")
     lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
-    values = dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+    values = env_values()
     changed = []
     for line in (ROOT / ".env.example").read_text().splitlines():
         name = line.partition("=")[0]
@@ -194,7 +217,9 @@ def app_compose_file(name: str) -> Path:
 
 
 def bring_up(session: nox.Session, *apps: str) -> None:
-    docker_gid = run_doctor(session, [STACK, *map(app_compose_file, apps)])
+    files = [STACK, *map(app_compose_file, apps)]
+    docker_gid = run_doctor(session, files)
+    refuse_new_secrets_for_old_volumes(session, files)
     ensure_env_file(session, docker_gid)
     compose(session, STACK, "up", "--detach", "--wait")
     for app in apps:

@@ -29,10 +29,13 @@ def compose_v2() -> bool:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The lab's compose files ready to run here; everything it started is stopped at the end."""
+    """The lab's compose files ready to run here, from no data (`nox -s clean`); everything
+    started is stopped at the end."""
     require(engine_answers(), "no Docker engine answers `docker info` (.ci/run starts one)")
     require(compose_v2(), "docker compose v2 not found (.ci/run installs it from PyPI)")
     lab = Lab(write_overrides(tmp_path_factory.mktemp("compose-overrides")))
+    # From a clean lab: data left by an earlier run may have been made with another .env.
+    lab.nox("-s", "clean", timeout=600)
     yield lab
     if os.environ.get("SMOKE_KEEP_UP") != "1":
         lab.nox("-s", "down", timeout=600)

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from tests.docker.lab import Lab, run
+from tests.docker.lab import ENV_FILE, Lab, run
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 
@@ -71,3 +71,26 @@ def test_nothing_publishes_on_an_address_other_than_loopback(lab: Lab) -> None:
         for mapping in filter(None, (part.strip() for part in ports.split(","))):
             if "->" in mapping:
                 assert mapping.startswith("127.0.0.1:"), f"{name} publishes {mapping}"
+
+
+def test_a_new_password_for_an_old_database_is_refused_before_anything_starts(lab: Lab) -> None:
+    # A fresh clone or a deleted .env beside the volumes of an earlier run: PostgreSQL keeps the
+    # password it was made with, so a generated one could only end in an unhealthy container.
+    lab.nox("-s", "stack")
+    saved = ENV_FILE.read_text()
+    try:
+        ENV_FILE.write_text(
+            "".join(
+                line for line in saved.splitlines(True) if not line.startswith("POSTGRES_PASSWORD=")
+            )
+        )
+        result = lab.nox("-s", "stack", check=False)
+        assert result.returncode != 0
+        assert (
+            "POSTGRES_PASSWORD is not in .env, but observability-lab_postgres-data" in result.stderr
+        )
+        assert "nox -s clean" in result.stderr
+        lines = ENV_FILE.read_text().splitlines()
+        assert not [line for line in lines if line.startswith("POSTGRES_PASSWORD=")]
+    finally:
+        ENV_FILE.write_text(saved)
