@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))  # the repository's test helpers (tests/docker)
 from tests.config.repo_files import dockerfile_base_images, load_yaml  # noqa: E402
 from tests.docker import standins  # noqa: E402
 from tests.docker.overrides import images_compose, write_overrides  # noqa: E402
+from tools.doctor import mebibytes  # noqa: E402
 
 MIB = 1024**2
 MB = 1000**2
@@ -56,11 +57,10 @@ def size(image: str) -> int:
 
 def limits_mib(folder: str) -> dict[tuple[str, str], float]:
     """(compose project, service) -> mem_limit in MiB, from the compose file."""
-    units = {"k": 1 / 1024, "m": 1, "g": 1024}
     document = load_yaml(ROOT / "compose" / folder / "compose.yaml")
     return {
-        (document["name"], name): float(s["mem_limit"][:-1]) * units[s["mem_limit"][-1].lower()]
-        for name, s in document["services"].items()
+        (document["name"], name): mebibytes(service["mem_limit"])
+        for name, service in document["services"].items()
     }
 
 

@@ -211,15 +211,12 @@ def secrets_kept_in_volumes(files: Iterable[Path]) -> dict[str, list[str]]:
     """.env variable -> the named volumes whose data was made with it (PostgreSQL's passwords and
     roles, Grafana's admin password: each read only when its volume is first initialised)."""
     kept: dict[str, list[str]] = {}
-    for path in files:
-        document = yaml.safe_load(path.read_text())
-        project = document.get("name", path.parent.name)
-        for service in document["services"].values():
-            volumes = [v.split(":")[0] for v in service.get("volumes", [])]
-            named = [f"{project}_{v}" for v in volumes if not v.startswith(("./", "/"))]
-            for value in (service.get("environment") or {}).values():
-                for variable in re.findall(r"\$\{(\w+)", str(value)):
-                    kept.setdefault(variable, []).extend(named)
+    for project, _, service in compose_services(files):
+        volumes = [v.split(":")[0] for v in service.get("volumes", [])]
+        named = [f"{project}_{v}" for v in volumes if not v.startswith(("./", "/"))]
+        for value in (service.get("environment") or {}).values():
+            for variable in re.findall(r"\$\{(\w+)", str(value)):
+                kept.setdefault(variable, []).extend(named)
     return {variable: volumes for variable, volumes in kept.items() if volumes}
 
 

@@ -113,9 +113,7 @@ def container_logs(name: str) -> list[dict]:
 
 def export_failure_lines(container: str) -> list[str]:
     """What a container said of failed telemetry exports (its stdout and stderr)."""
-    logs = subprocess.run(
-        ["docker", "logs", container], capture_output=True, text=True, timeout=60, check=True
-    )
+    logs = run(["docker", "logs", container], timeout=60)
     return [
         line
         for line in (logs.stdout + logs.stderr).splitlines()

@@ -63,8 +63,9 @@ def alertmanager_mounts(directory: Path) -> list[str]:
 
 def build_override() -> dict:
     """Build arguments naming the base images to build on, and the host's CA bundle as a secret."""
-    resolved = {arg: standins.resolve(image) for arg, image in dockerfile_base_images().items()}
-    args = {arg: image for arg, image in resolved.items() if image != dockerfile_base_images()[arg]}
+    bases = dockerfile_base_images()
+    resolved = {arg: standins.resolve(image) for arg, image in bases.items()}
+    args = {arg: image for arg, image in resolved.items() if image != bases[arg]}
     override: dict = {"args": args} if args else {}
     if CA_BUNDLE.exists():
         override["secrets"] = ["ca-bundle"]

@@ -6,7 +6,7 @@
 GitHub runner, a learner's laptop) the pinned images run and nothing is built. Where none does, it
 builds a stand-in from Debian trixie's packages (a base made with debootstrap) or, for uv, from the
 `uv` wheel on PyPI, laid out as the image's row in compose/IMAGES.md says; tests/docker/
-test_standins.py runs each one against that row. Stand-ins are named lab-standin/*, never with an
+test_image_facts.py runs each one against that row. Stand-ins are named lab-standin/*, never with an
 upstream name, so nothing can take one for the real image. They replace the real images only
 through the compose overrides of tests/docker/overrides.py, never in a compose file a learner runs.
 

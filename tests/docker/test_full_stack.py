@@ -17,11 +17,10 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS
-from tests.docker.lab import Lab, containers
+from tests.docker.lab import Lab, containers, prometheus
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
-PROMETHEUS = "http://127.0.0.1:9090"
 LOKI = "http://127.0.0.1:3100"
 TEMPO = "http://127.0.0.1:3200"
 GRAFANA = "http://127.0.0.1:3000"
@@ -35,11 +34,6 @@ def full_stack(lab: Lab) -> Lab:
         pytest.skip(f"no image here for {', '.join(sorted(missing))} (or for what they need)")
     lab.nox("-s", "dice-roller")
     return lab
-
-
-def prometheus(query: str) -> list[dict]:
-    response = httpx.get(f"{PROMETHEUS}/api/v1/query", params={"query": query}, timeout=10)
-    return response.json()["data"]["result"]
 
 
 def test_every_container_is_healthy(full_stack) -> None:
