@@ -124,3 +124,20 @@ def export_failure_lines(container: str) -> list[str]:
 def uptime_seconds(container: str) -> float:
     started = run(["docker", "inspect", "--format", "{{.State.StartedAt}}", container]).stdout
     return time.time() - datetime.fromisoformat(started.strip().replace("Z", "+00:00")).timestamp()
+
+
+def layers(image: str) -> set[tuple[str, int]]:
+    """An image's layers as its history lists them (when, by which step, bytes): images built
+    from the same cached step share the entry, as they share the layer on disk."""
+    lines = run(
+        ["docker", "history", "--no-trunc", "--human=false",
+         "--format", "{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}", image]
+    ).stdout.splitlines()  # fmt: skip
+    entries = (line.rsplit("\t", 1) for line in lines)
+    return {(when_by, int(size)) for when_by, size in entries if int(size) > 0}
+
+
+def bytes_above(base: str, images: list[str]) -> int:
+    """What `images` take on disk beyond `base`, each shared layer counted once."""
+    ours = set().union(*(layers(image) for image in images)) - layers(base)
+    return sum(size for _, size in ours)

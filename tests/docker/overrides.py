@@ -132,20 +132,25 @@ def images_compose(directory: Path) -> Path:
         project = tomllib.loads(pyproject.read_text())["project"]
         if not project.get("scripts"):
             continue  # a library: imported by the apps, no image of its own
-        build = {
-            "context": str(REPO),
-            "dockerfile": "Dockerfile",
-            "args": {"PACKAGE": project["name"]},
-        }
-        extra = build_override()
-        build["args"].update(extra.get("args", {}))
-        if "secrets" in extra:
-            build["secrets"] = extra["secrets"]
-        services[project["name"]] = {
-            "build": build,
-            "image": f"observability-lab/{project['name']}:{project['version']}",
-            "pull_policy": "build",
-        }
+        # A stage's frontend has an image of its own: the member with its `frontend` extra.
+        variants = {project["name"]: {}}
+        if "frontend" in project.get("optional-dependencies", {}):
+            variants[f"{project['name']}-frontend"] = {"DEPS": "frontend", "EXTRAS": "frontend"}
+        for image, args in variants.items():
+            build = {
+                "context": str(REPO),
+                "dockerfile": "Dockerfile",
+                "args": {"PACKAGE": project["name"], **args},
+            }
+            extra = build_override()
+            build["args"].update(extra.get("args", {}))
+            if "secrets" in extra:
+                build["secrets"] = extra["secrets"]
+            services[image] = {
+                "build": build,
+                "image": f"observability-lab/{image}:{project['version']}",
+                "pull_policy": "build",
+            }
     document: dict = {"name": "lab-images", "services": services}
     if CA_BUNDLE.exists():
         document["secrets"] = {"ca-bundle": {"file": str(CA_BUNDLE)}}

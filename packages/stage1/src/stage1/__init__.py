@@ -1,1 +1,1 @@
-"""Tutorial stage 1: one service, a fair die and a risky one."""
+"""Tutorial stage 1: one FastAPI dice-roller with a fair and a risky die, and its three signals."""

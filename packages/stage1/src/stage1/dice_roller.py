@@ -1,15 +1,18 @@
-"""Stage 1's dice-roller: GET /roll?die=fair|risky."""
+"""Stage 1's dice-roller: GET /roll?die=fair|risky, with its metrics, logs and traces."""
 
 import asyncio
 import logging
 import random
-from typing import Literal, get_args
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
 
-from fastapi import FastAPI, HTTPException
-from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
+from fastapi import APIRouter, FastAPI, HTTPException
+from lab_dice.deps import from_state
+from lab_dice.errors import error_responses
+from lab_telemetry import Metrics, instrument_app, load_settings, log_usage, serve, setup_telemetry
+from prometheus_client import Counter
 from pydantic import BaseModel
 
-from stage1.errors import error_responses
 from stage1.settings import DiceRollerSettings
 
 SERVICE_NAME = "dice-roller"
@@ -24,44 +27,64 @@ class RollResult(BaseModel):
     value: int
 
 
+@dataclass(frozen=True)
+class DiceMeters:
+    """The dice-roller's own metrics, beside the HTTP ones every service gets."""
+
+    rolls: Counter
+    failures: Counter
+
+
+def dice_meters(metrics: Metrics) -> DiceMeters:
+    return DiceMeters(
+        rolls=metrics.counter("dice_rolls_total", "Rolls by die and value.", ("die", "value")),
+        failures=metrics.counter("dice_roll_failures_total", "Failed rolls by die.", ("die",)),
+    )
+
+
+# What a route takes from the app, which create_app fills.
+Settings = Annotated[DiceRollerSettings, from_state("settings")]
+Rng = Annotated[random.Random, from_state("rng")]
+Meters = Annotated[DiceMeters, from_state("meters")]
+router = APIRouter()
+
+
+@router.get("/roll", responses=error_responses(500))
+async def roll(settings: Settings, rng: Rng, meters: Meters, die: Die = "fair") -> RollResult:
+    if die == "risky":
+        if rng.random() < settings.risky_slow_rate:
+            delay = settings.risky_delay_seconds
+            logger.warning("the risky die is slow this time", extra={"delay": delay})
+            await asyncio.sleep(delay)
+        if rng.random() < settings.risky_failure_rate:
+            meters.failures.labels(die).inc()
+            logger.error("the risky die fell off the table (simulated failure)")
+            raise HTTPException(500, "the risky die fell off the table (simulated failure)")
+    value = rng.randint(1, 6)
+    meters.rolls.labels(die, str(value)).inc()
+    log_usage("roll", die=die, value=value)
+    return RollResult(die=die, value=value)
+
+
 def create_app(
     settings: DiceRollerSettings | None = None, rng: random.Random | None = None
 ) -> FastAPI:
-    settings = settings or DiceRollerSettings()
-    rng = rng or random.Random()
     telemetry = setup_telemetry(SERVICE_NAME)
     # FastAPI traces every request itself: server span and operation spans.
     app = FastAPI(title="dice-roller", telemetry=telemetry.fastapi)
     instrument_app(app, telemetry.metrics)
-    rolls = telemetry.metrics.counter(
-        "dice_rolls_total", "Rolls by die and value.", ("die", "value")
-    )
-    failures = telemetry.metrics.counter(
-        "dice_roll_failures_total", "Failed rolls by die.", ("die",)
-    )
+    app.state.settings = settings or DiceRollerSettings()
+    app.state.rng = rng or random.Random()
+    app.state.meters = dice_meters(telemetry.metrics)
     for die in DICE:
-        failures.labels(die)  # a series at 0 from the start, so rate() and alerts see it
-
-    @app.get("/roll", responses=error_responses(500))
-    async def roll(die: Die = "fair") -> RollResult:
-        if die == "risky":
-            if rng.random() < settings.risky_slow_rate:
-                logger.warning(
-                    "the risky die is slow this time", extra={"delay": settings.risky_delay_seconds}
-                )
-                await asyncio.sleep(settings.risky_delay_seconds)
-            if rng.random() < settings.risky_failure_rate:
-                failures.labels(die).inc()
-                logger.error("the risky die fell off the table (simulated failure)")
-                raise HTTPException(500, "the risky die fell off the table (simulated failure)")
-        value = rng.randint(1, 6)
-        rolls.labels(die, str(value)).inc()
-        log_usage("roll", die=die, value=value)
-        return RollResult(die=die, value=value)
-
+        app.state.meters.failures.labels(die)  # a series at 0 from the start, for rate() and alerts
+    app.include_router(router)
     return app
 
 
-def main() -> None:
-    settings = load_settings(DiceRollerSettings, "stage1-dice-roller")
+def main(
+    settings_class: type[DiceRollerSettings] = DiceRollerSettings,
+    program: str = "stage1-dice-roller",
+) -> None:
+    settings = load_settings(settings_class, program)
     serve(create_app(settings), settings.host, settings.port)

@@ -1,15 +1,14 @@
-"""Stage settings, one class per service, from the environment."""
+"""Stage 1's settings, from the environment: DICE_ROLLER_PORT=8100 and so on."""
 
+from lab_dice.settings import Port, ServiceSettings
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 
-class DiceRollerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_", extra="ignore")
+class DiceRollerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_")
 
-    # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8100, ge=1, le=65535)
+    port: Port = 8100
     # The risky die's simulated faults: how often it fails, how often it is slow, and how slow.
     risky_failure_rate: float = Field(default=0.1, ge=0, le=1)
     risky_slow_rate: float = Field(default=0.2, ge=0, le=1)

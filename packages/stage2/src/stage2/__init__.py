@@ -1,1 +1,1 @@
-"""Tutorial stage 2: a Streamlit frontend calls the dice-roller; one trace crosses two services."""
+"""Tutorial stage 2: a Streamlit frontend calls stage 1's dice-roller; one trace crosses both."""

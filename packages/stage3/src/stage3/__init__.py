@@ -1,1 +1,1 @@
-"""Tutorial stage 3: a die-service serves die specifications; the dice-roller asks it first."""
+"""Tutorial stage 3: a die-service serves the dice; the dice-roller asks it for each roll."""

@@ -8,23 +8,21 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import httpx
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import APIRouter, FastAPI, HTTPException, Query
+from lab_dice.deps import from_state
+from lab_dice.dice import DIE_NAME_PATTERN, DieSpec
+from lab_dice.errors import error_responses
 from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
-from pydantic import BaseModel
+from stage1.dice_roller import SERVICE_NAME, Meters, RollResult, dice_meters
 
-from stage3.dice_spec import DIE_NAME_PATTERN, DieSpec
-from stage3.errors import error_responses
 from stage3.settings import DiceRollerSettings
 
-SERVICE_NAME = "dice-roller"
 logger = logging.getLogger(__name__)
 # The die's name, validated before it is put into the die-service's URL or a metric label.
 DieQuery = Annotated[str, Query(pattern=DIE_NAME_PATTERN, description="a die's name, e.g. fair")]
-
-
-class RollResult(BaseModel):
-    die: str
-    value: int
+DieService = Annotated[httpx.AsyncClient, from_state("die_service")]
+Rng = Annotated[random.Random, from_state("rng")]
+router = APIRouter()
 
 
 def die_service_unavailable(where: str, reason: str) -> HTTPException:
@@ -36,7 +34,8 @@ def die_service_unavailable(where: str, reason: str) -> HTTPException:
 async def fetch_spec(client: httpx.AsyncClient, die: str) -> DieSpec:
     """The die's specification; 404 if the die-service has no such die, 503 if it failed us.
 
-    `die` has matched DIE_NAME_PATTERN, so it is one safe path segment.
+    `die` has matched DIE_NAME_PATTERN, so it is one safe path segment. The call is a client
+    span, a child of the request's, and carries the trace on to the die-service.
     """
     where = f"the die-service at {client.base_url}"
     try:
@@ -55,51 +54,47 @@ async def fetch_spec(client: httpx.AsyncClient, die: str) -> DieSpec:
         raise die_service_unavailable(where, "answered with something that is not a die") from None
 
 
+@router.get("/roll", responses=error_responses(404, 500, 503))
+async def roll(
+    die_service: DieService, rng: Rng, meters: Meters, die: DieQuery = "fair"
+) -> RollResult:
+    spec = await fetch_spec(die_service, die)
+    if rng.random() < spec.slow_rate:
+        delay = rng.uniform(*spec.delay_range_seconds)
+        logger.warning(f"the {die} die is slow this time", extra={"delay": delay})
+        await asyncio.sleep(delay)
+    if rng.random() < spec.failure_rate:
+        meters.failures.labels(die).inc()
+        logger.error(f"the {die} die fell off the table (simulated failure)")
+        raise HTTPException(500, f"the {die} die fell off the table (simulated failure)")
+    value = rng.choices(spec.faces, weights=spec.weights)[0]
+    meters.rolls.labels(die, str(value)).inc()
+    log_usage("roll", die=die, value=value)
+    return RollResult(die=die, value=value)
+
+
 def create_app(
     settings: DiceRollerSettings | None = None, rng: random.Random | None = None
 ) -> FastAPI:
     settings = settings or DiceRollerSettings()
-    rng = rng or random.Random()
-    client: httpx.AsyncClient | None = None
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        nonlocal client
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One client for the app's life: connections to the die-service are reused.
-        client = httpx.AsyncClient(
+        async with httpx.AsyncClient(
             base_url=settings.die_service_url, timeout=settings.timeout_seconds
-        )
-        async with client:
+        ) as app.state.die_service:
             yield
 
     telemetry = setup_telemetry(SERVICE_NAME)
     # FastAPI traces every request itself: server span and operation spans.
     app = FastAPI(title="dice-roller", lifespan=lifespan, telemetry=telemetry.fastapi)
     instrument_app(app, telemetry.metrics)
-    rolls = telemetry.metrics.counter(
-        "dice_rolls_total", "Rolls by die and value.", ("die", "value")
-    )
-    failures = telemetry.metrics.counter(
-        "dice_roll_failures_total", "Failed rolls by die.", ("die",)
-    )
-
-    @app.get("/roll", responses=error_responses(404, 500, 503))
-    async def roll(die: DieQuery = "fair") -> RollResult:
-        assert client is not None, "the lifespan opens the client"
-        spec = await fetch_spec(client, die)
-        if rng.random() < spec.slow_rate:
-            delay = rng.uniform(*spec.delay_range_seconds)
-            logger.warning(f"the {die} die is slow this time", extra={"delay": delay})
-            await asyncio.sleep(delay)
-        if rng.random() < spec.failure_rate:
-            failures.labels(die).inc()
-            logger.error(f"the {die} die fell off the table (simulated failure)")
-            raise HTTPException(500, f"the {die} die fell off the table (simulated failure)")
-        value = rng.choices(spec.faces, weights=spec.weights)[0]
-        rolls.labels(die, str(value)).inc()
-        log_usage("roll", die=die, value=value)
-        return RollResult(die=die, value=value)
-
+    app.state.settings = settings
+    app.state.tracer = telemetry.tracer  # for spans of the app's own, as stage 4's
+    app.state.rng = rng or random.Random()
+    app.state.meters = dice_meters(telemetry.metrics)
+    app.include_router(router)
     return app
 
 

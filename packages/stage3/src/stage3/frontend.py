@@ -1,36 +1,38 @@
-"""Entry point: `stage3-frontend` serves the Streamlit page."""
+"""Stage 3's frontend: the dice to pick from now come from the die-service; a roll is stage 2's."""
 
-import sys
+import logging
 from pathlib import Path
 
-from lab_telemetry import load_settings
+from lab_frontend.launcher import serve_page
+from lab_frontend.runtime import Runtime, Unanswered, get_json, start_runtime
 
-from stage3 import frontend_runtime
 from stage3.settings import FrontendSettings
+
+logger = logging.getLogger(__name__)
+
+
+class DiceUnavailable(RuntimeError):
+    """The die-service cannot be asked for its dice; the message is for the page."""
+
+
+def start(settings: FrontendSettings | None = None) -> Runtime:
+    return start_runtime(settings or FrontendSettings())
+
+
+def list_dice(runtime: Runtime) -> list[str]:
+    """The names of the dice the die-service offers, in a span of the page's own."""
+    assert runtime.die_service is not None, "stage 3's settings name the die-service"
+    with runtime.telemetry.tracer.start_as_current_span("list dice"):
+        try:
+            body = get_json(runtime.die_service, "die-service", "/dice")
+        except Unanswered as exc:
+            logger.error("cannot list dice: %s", exc)
+            url = runtime.settings.die_service_url  # type: ignore[attr-defined]
+            raise DiceUnavailable(
+                f"The die-service at {url} is not answering, so there are no dice to pick."
+            ) from None
+        return [die["name"] for die in body["dice"]]
 
 
 def main() -> None:
-    settings = load_settings(FrontendSettings, "stage3-frontend")
-    # Telemetry and the metrics port from the start, not from the first page view: Prometheus
-    # sees the frontend up as soon as it runs, and a busy port is one line now, not a page error.
-    try:
-        frontend_runtime.started = frontend_runtime.start_runtime(settings)
-    except OSError as exc:
-        where = f"{settings.host}:{settings.metrics_port}"
-        print(f"stage3-frontend: cannot serve metrics on {where}: {exc.strerror}", file=sys.stderr)
-        sys.exit(2)
-    from streamlit.web import cli
-
-    page = Path(__file__).with_name("page.py")
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(page),
-        f"--server.address={settings.host}",
-        f"--server.port={settings.port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--client.toolbarMode=minimal",
-    ]
-    sys.exit(cli.main())
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage3-frontend")

@@ -1,1 +1,1 @@
-"""Tutorial stage 4: GET /roll-async rolls many dice concurrently, each in its own span."""
+"""Tutorial stage 4: many dice rolled concurrently, each roll a span of its own."""

@@ -1,36 +1,27 @@
-"""Entry point: `stage4-frontend` serves the Streamlit page."""
+"""Stage 4's frontend: "Roll N times" asks for N dice at once, rolled concurrently by the
+dice-roller; the click's span is stage 2's, with how many dice."""
 
-import sys
 from pathlib import Path
 
-from lab_telemetry import load_settings
+from lab_frontend.launcher import serve_page
+from lab_frontend.runtime import Outcome, Runtime, get_json, start_runtime
+from stage2.frontend import roll
 
-from stage4 import frontend_runtime
 from stage4.settings import FrontendSettings
 
 
-def main() -> None:
-    settings = load_settings(FrontendSettings, "stage4-frontend")
-    # Telemetry and the metrics port from the start, not from the first page view: Prometheus
-    # sees the frontend up as soon as it runs, and a busy port is one line now, not a page error.
-    try:
-        frontend_runtime.started = frontend_runtime.start_runtime(settings)
-    except OSError as exc:
-        where = f"{settings.host}:{settings.metrics_port}"
-        print(f"stage4-frontend: cannot serve metrics on {where}: {exc.strerror}", file=sys.stderr)
-        sys.exit(2)
-    from streamlit.web import cli
+def start(settings: FrontendSettings | None = None) -> Runtime:
+    return start_runtime(settings or FrontendSettings())
 
-    page = Path(__file__).with_name("page.py")
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(page),
-        f"--server.address={settings.host}",
-        f"--server.port={settings.port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--client.toolbarMode=minimal",
-    ]
-    sys.exit(cli.main())
+
+def roll_many(runtime: Runtime, die: str, times: int) -> Outcome:
+    def ask(runtime: Runtime, die: str) -> Outcome:
+        body = get_json(runtime.dice_roller, "dice-roller", "/roll-async", die=die, times=times)
+        distribution = {int(face): count for face, count in body["distribution"].items()}
+        return Outcome(die, value=body["sum"], times=times, distribution=distribution)
+
+    return roll(runtime, die, ask, times=times)
+
+
+def main() -> None:
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage4-frontend")

@@ -1,80 +1,31 @@
-"""The Streamlit page: pick a die, roll it, see the result, the history and the trace."""
+"""Stage 4's page (a Streamlit script): stage 3's, and a button that rolls many dice at once."""
 
 import streamlit as st
-from lab_telemetry import explore_url
+from lab_frontend import widgets
+from lab_frontend.runtime import Runtime
+from stage2.frontend import roll
+from stage3.page import header, offered_dice
 
-from stage4 import frontend_runtime
-from stage4.frontend_runtime import (
-    DiceUnavailable,
-    Runtime,
-    list_dice,
-    roll,
-    start_runtime,
-)
-from stage4.settings import FrontendSettings
+from stage4.frontend import roll_many, start
 
 
-@st.cache_resource
-def runtime() -> Runtime:
-    return frontend_runtime.started or start_runtime(FrontendSettings())
-
-
-@st.cache_data(ttl=10, show_spinner=False)
-def dice() -> list[str]:
-    # Cached briefly: every click reruns the page, and the list rarely changes.
-    return list_dice(runtime())
+def roll_buttons(rt: Runtime, die: str) -> None:
+    one, many = st.columns([1, 3], vertical_alignment="bottom")
+    if one.button("Roll", type="primary", key="roll"):
+        widgets.history().insert(0, roll(rt, die))
+    times = many.number_input("How many dice at once", 2, 100, 20, key="times")
+    if many.button(f"Roll {times} times", key="roll_many"):
+        widgets.history().insert(0, roll_many(rt, die, times))
 
 
 def main() -> None:
-    rt = runtime()
-    st.set_page_config(page_title="Dice roller")
-    st.title("Dice roller")
-    die_service = rt.settings.die_service_public_url or rt.settings.die_service_url
-    roller = rt.settings.dice_roller_public_url or rt.settings.dice_roller_url
-    st.caption(
-        f"Stage 4: dice from the die-service at {die_service}, "
-        f"rolled by the dice-roller at {roller}"
-    )
-
-    try:
-        offered = dice()
-    except DiceUnavailable as exc:
-        st.error(str(exc))
+    rt = widgets.runtime(start)
+    header(rt, 4)
+    if (offered := offered_dice(rt)) is None:
         return
-    die = st.radio("Die", offered, horizontal=True, key="die")
-    history = st.session_state.setdefault("history", [])
-    one, many = st.columns([1, 3], vertical_alignment="bottom")
-    if one.button("Roll", type="primary", key="roll"):
-        history.insert(0, roll(rt, die))
-    times = many.number_input("How many dice at once", 2, 100, 20, key="times")
-    if many.button(f"Roll {times} times", key="roll_many"):
-        history.insert(0, roll(rt, die, times))
-
-    if not history:
-        st.info("Pick a die and roll it.")
-        return
-    last = history[0]
-    if last.error:
-        st.error(last.error)
-    elif last.distribution is not None:
-        st.metric(f"{last.times} {last.die} dice rolled, in total", last.value)
-        st.bar_chart({"times rolled": {str(f): n for f, n in last.distribution.items()}})
-    else:
-        st.metric(f"The {last.die} die rolled", last.value)
-    link = explore_url(rt.settings.grafana_url, last.trace_id)
-    st.markdown(f"Trace of this roll: [`{last.trace_id}`]({link})")
-    st.subheader("This session's rolls")
-    st.table(
-        [
-            {
-                "die": o.die,
-                "dice": o.times,
-                "result": o.value if o.error is None else "error",
-                "trace": o.trace_id,
-            }
-            for o in history
-        ]
-    )
+    roll_buttons(rt, st.radio("Die", offered, horizontal=True, key="die"))
+    widgets.show_rolls(rt.settings.grafana_url, dice_column=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,46 +1,23 @@
-"""Stage settings, one class per service, from the environment."""
+"""Stage 4's settings: stage 3's on stage 4's ports, and a bound on concurrent fan-outs."""
 
-from pathlib import Path
-
+from lab_dice.settings import Port
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from stage3 import settings as stage3
 
 
-class DiceRollerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_", extra="ignore")
-
-    # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8401, ge=1, le=65535)
-    # Dice, and their faults, now come from the die-service.
+class DiceRollerSettings(stage3.DiceRollerSettings):
+    port: Port = 8401
     die_service_url: str = "http://127.0.0.1:8402"
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # /roll-async requests served at once; past it a 503 with Retry-After.
     max_concurrent_fanouts: int = Field(default=16, ge=1, le=10_000)
 
 
-class FrontendSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FRONTEND_", extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8400, ge=1, le=65535)
-    # Prometheus scrapes the page's metrics here (Streamlit's port serves only the page);
-    # a port of each stage's own, so frontends of two stages can run side by side.
-    metrics_port: int = Field(default=8409, ge=1, le=65535)
+class FrontendSettings(stage3.FrontendSettings):
+    port: Port = 8400
+    metrics_port: Port = 8409
     dice_roller_url: str = "http://127.0.0.1:8401"
     die_service_url: str = "http://127.0.0.1:8402"
-    # What the page shows a browser, where that differs (in compose the URLs above are names
-    # only other containers resolve): by default the URLs above.
-    dice_roller_public_url: str | None = None
-    die_service_public_url: str | None = None
-    # Where the "open trace" link points: the Grafana a browser can reach.
-    grafana_url: str = "http://127.0.0.1:3000"
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
 
-class DieServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_", extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8402, ge=1, le=65535)
-    dice_file: Path = Path(__file__).with_name("dice.json")
+class DieServiceSettings(stage3.DieServiceSettings):
+    port: Port = 8402

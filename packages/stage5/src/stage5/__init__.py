@@ -1,1 +1,1 @@
-"""Tutorial stage 5: die specifications move to PostgreSQL; the full trace reaches the database."""
+"""Tutorial stage 5: the die-service keeps the dice in PostgreSQL, traced through asyncpg."""

@@ -1,11 +1,14 @@
-"""Die specifications in PostgreSQL through asyncpg: schema and seed on first use; 503 when down."""
+"""The dice in PostgreSQL: the table, its queries, and the store the die-service calls.
 
-import asyncio
+lab_dice.database keeps the pool (made on first use, a 503 while the database is down); what
+this file shows is the SQL, and that every query through asyncpg becomes a span.
+"""
+
 import logging
 
 import asyncpg
-
-from stage5.dice_spec import DieSpec
+from lab_dice.database import Database
+from lab_dice.dice import DieSpec
 
 logger = logging.getLogger(__name__)
 
@@ -39,20 +42,6 @@ SELECT name, faces, weights, failure_rate, slow_rate, delay_min_seconds, delay_m
 FROM dice
 """
 
-# What a database that is down, restarting or unreachable raises.
-UNAVAILABLE = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InternalClientError,
-)
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached now; the service answers 503 and tries again next time."""
-
 
 class DuplicateDie(Exception):
     pass
@@ -67,7 +56,7 @@ def _row(spec: DieSpec) -> tuple:
     return (spec.name, spec.faces, spec.weights, spec.failure_rate, spec.slow_rate, low, high)
 
 
-def _spec(record: asyncpg.Record) -> DieSpec:
+def spec_of(record: asyncpg.Record) -> DieSpec:
     return DieSpec(
         name=record["name"],
         faces=record["faces"],
@@ -78,42 +67,11 @@ def _spec(record: asyncpg.Record) -> DieSpec:
     )
 
 
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """No reset on release: this app sets no session state (no LISTEN, locks or SET), and the
-    default reset is a round trip per query that would also show as a span in every trace."""
-
-
 class DiceStore:
     def __init__(self, dsn: str, seed: list[DieSpec], timeout: float, max_dice: int = 200) -> None:
-        self.dsn = dsn
         self.seed = seed
-        self.timeout = timeout
         self.max_dice = max_dice
-        self._pool: asyncpg.Pool | None = None
-        self._lock = asyncio.Lock()
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        """The pool, made (with the schema and seed) on first use, so the service starts even
-        while the database is down, and recovers by itself when it comes back."""
-        if self._pool is not None:
-            return self._pool
-        async with self._lock:
-            if self._pool is None:
-                pool = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=1,
-                    max_size=10,
-                    timeout=self.timeout,
-                    command_timeout=self.timeout,
-                    reset=_keep_session,
-                )
-                try:
-                    await self._create_schema(pool)
-                except BaseException:
-                    await pool.close()
-                    raise
-                self._pool = pool
-        return self._pool
+        self.database = Database(dsn, timeout, prepare=self._create_schema)
 
     async def _create_schema(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as connection, connection.transaction():
@@ -125,35 +83,25 @@ class DiceStore:
                 logger.info("seeded the dice table with %d dice", len(self.seed))
 
     async def connect(self) -> None:
-        """Connect, create the schema and seed at start-up, if the database is up by then."""
-        try:
-            await self._get_pool()
-        except UNAVAILABLE as exc:
-            logger.warning("database unavailable at start-up, will retry per request: %s", exc)
-
-    async def _run(self, method: str, *args: object) -> object:
-        try:
-            pool = await self._get_pool()
-            return await getattr(pool, method)(*args)
-        except asyncpg.UniqueViolationError:
-            raise DuplicateDie(str(args[1])) from None
-        except UNAVAILABLE as exc:
-            logger.warning("database unavailable: %s", exc or type(exc).__name__)
-            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
-
-    async def all(self) -> list[DieSpec]:
-        records = await self._run("fetch", SELECT + "ORDER BY created_at, name")
-        return [_spec(r) for r in records]  # type: ignore[union-attr]
-
-    async def get(self, name: str) -> DieSpec | None:
-        record = await self._run("fetchrow", SELECT + "WHERE name = $1", name)
-        return _spec(record) if record else None  # type: ignore[arg-type]
-
-    async def add(self, spec: DieSpec) -> None:
-        status = await self._run("execute", INSERT_BELOW_CAP, *_row(spec), self.max_dice)
-        if status == "INSERT 0 0":
-            raise StoreFull(f"the die-service already holds {self.max_dice} dice")
+        await self.database.connect()
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
+        await self.database.close()
+
+    async def all(self) -> list[DieSpec]:
+        records = await self.database.run("fetch", SELECT + "ORDER BY created_at, name")
+        return [spec_of(r) for r in records]  # type: ignore[union-attr]
+
+    async def get(self, name: str) -> DieSpec | None:
+        record = await self.database.run("fetchrow", SELECT + "WHERE name = $1", name)
+        return spec_of(record) if record else None  # type: ignore[arg-type]
+
+    async def add(self, spec: DieSpec) -> None:
+        try:
+            status = await self.database.run(
+                "execute", INSERT_BELOW_CAP, *_row(spec), self.max_dice
+            )
+        except asyncpg.UniqueViolationError:
+            raise DuplicateDie(spec.name) from None
+        if status == "INSERT 0 0":
+            raise StoreFull(f"the die-service already holds {self.max_dice} dice")

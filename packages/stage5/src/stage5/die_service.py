@@ -1,32 +1,56 @@
-"""Stage 5's die-service: die specifications in PostgreSQL; GET and POST /dice."""
+"""Stage 5's die-service: the dice in PostgreSQL; GET /dice, GET /dice/NAME, POST /dice."""
 
-import math
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from lab_dice.database import DatabaseUnavailable
+from lab_dice.deps import from_state
+from lab_dice.dice import DiceFileError, DieSpec, load_dice
+from lab_dice.errors import add_protocol_fixes, error_responses
 from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
-from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from stage3.die_service import SERVICE_NAME, DiceList
 
-from stage5.dice_spec import DiceFileError, DieSpec, load_dice
-from stage5.dice_store import DatabaseUnavailable, DiceStore, DuplicateDie, StoreFull
-from stage5.errors import error_responses
+from stage5.dice_store import DiceStore, DuplicateDie, StoreFull
 from stage5.settings import DieServiceSettings
 
-SERVICE_NAME = "die-service"
+Store = Annotated[DiceStore, from_state("store")]
+router = APIRouter()
 
 
-class DiceList(BaseModel):
-    dice: list[DieSpec]
+@router.get("/dice", responses=error_responses(503))
+async def list_dice(store: Store) -> DiceList:
+    return DiceList(dice=await store.all())
+
+
+@router.get("/dice/{name}", responses=error_responses(404, 503))
+async def get_die(store: Store, name: str) -> DieSpec:
+    spec = await store.get(name)
+    if spec is None:
+        raise HTTPException(404, f"no die named {name[:40]!r}")
+    return spec
+
+
+@router.post("/dice", status_code=201, responses=error_responses(400, 409, 503))
+async def add_die(store: Store, spec: DieSpec) -> DieSpec:
+    try:
+        await store.add(spec)
+    except DuplicateDie:
+        raise HTTPException(409, f"a die named {spec.name!r} already exists") from None
+    except StoreFull as exc:
+        raise HTTPException(409, f"{exc}; this lab keeps no more") from None
+    # Every die added, by the page's form or by the API (curl, traffic-gen), is a usage event.
+    log_usage("add_die", die=spec.name, faces=len(spec.faces))
+    return spec
+
+
+async def database_down(_request: Request, _exc: Exception) -> JSONResponse:
+    detail = "the dice database is not answering; try again shortly"
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
 
 
 def create_app(store: DiceStore) -> FastAPI:
@@ -41,76 +65,28 @@ def create_app(store: DiceStore) -> FastAPI:
     app = FastAPI(title="die-service", lifespan=lifespan, telemetry=telemetry.fastapi)
     instrument_app(app, telemetry.metrics)
     # Every query becomes a span with db.system, the database name and the statement.
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-
     if not AsyncPGInstrumentor().is_instrumented_by_opentelemetry:
         AsyncPGInstrumentor().instrument()
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI echoes each bad value back, but Infinity and NaN (Python's JSON parser reads
-        # them) cannot be written as JSON: the default handler then fails with a 500.
-        errors = [
-            {**error, "input": repr(error["input"])}
-            if isinstance(error.get("input"), float) and not math.isfinite(error["input"])
-            else error
-            for error in exc.errors()
-        ]
-        return await request_validation_exception_handler(request, RequestValidationError(errors))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 405:
-            # Starlette lists only the methods of the first route whose path matches, and GET
-            # and POST /dice are two routes; Allow must name every method (RFC 9110, 15.5.6).
-            methods = {
-                method
-                for route in app.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods
-            }
-            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
-        return await http_exception_handler(request, exc)
-
-    @app.exception_handler(DatabaseUnavailable)
-    async def database_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
-        detail = "the dice database is not answering; try again shortly"
-        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
-
-    @app.get("/dice", responses=error_responses(503))
-    async def list_dice() -> DiceList:
-        return DiceList(dice=await store.all())
-
-    @app.get("/dice/{name}", responses=error_responses(404, 503))
-    async def get_die(name: str) -> DieSpec:
-        spec = await store.get(name)
-        if spec is None:
-            raise HTTPException(404, f"no die named {name[:40]!r}")
-        return spec
-
-    @app.post("/dice", status_code=201, responses=error_responses(400, 409, 503))
-    async def add_die(spec: DieSpec) -> DieSpec:
-        try:
-            await store.add(spec)
-        except DuplicateDie:
-            raise HTTPException(409, f"a die named {spec.name!r} already exists") from None
-        except StoreFull as exc:
-            raise HTTPException(409, f"{exc}; this lab keeps no more") from None
-        # Every die added, by the page's form or by the API (curl, traffic-gen), is a usage event.
-        log_usage("add_die", die=spec.name, faces=len(spec.faces))
-        return spec
-
+    add_protocol_fixes(app)
+    app.add_exception_handler(DatabaseUnavailable, database_down)
+    app.state.store = store
+    app.include_router(router)
     return app
 
 
-def main() -> None:
-    settings = load_settings(DieServiceSettings, "stage5-die-service")
+def main(
+    settings_class: type[DieServiceSettings] = DieServiceSettings,
+    program: str = "stage5-die-service",
+    store_class: type[DiceStore] = DiceStore,
+    create: Callable[[Any], FastAPI] = create_app,
+) -> None:
+    settings = load_settings(settings_class, program)
     try:
         seed = list(load_dice(settings.dice_file).values())
     except DiceFileError as exc:
-        print(f"stage5-die-service: {exc}", file=sys.stderr)
+        print(f"{program}: {exc}", file=sys.stderr)
         sys.exit(2)
-    store = DiceStore(
+    store = store_class(
         settings.database_url, seed, settings.database_timeout_seconds, settings.max_dice
     )
-    serve(create_app(store), settings.host, settings.port)
+    serve(create(store), settings.host, settings.port)

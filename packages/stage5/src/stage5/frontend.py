@@ -1,36 +1,45 @@
-"""Entry point: `stage5-frontend` serves the Streamlit page."""
+"""Stage 5's frontend: a form adds a die, which the die-service stores in PostgreSQL."""
 
-import sys
 from pathlib import Path
 
-from lab_telemetry import load_settings
+from lab_frontend.launcher import serve_page
+from lab_frontend.runtime import Runtime, Unanswered, call, detail, start_runtime
 
-from stage5 import frontend_runtime
 from stage5.settings import FrontendSettings
 
 
-def main() -> None:
-    settings = load_settings(FrontendSettings, "stage5-frontend")
-    # Telemetry and the metrics port from the start, not from the first page view: Prometheus
-    # sees the frontend up as soon as it runs, and a busy port is one line now, not a page error.
-    try:
-        frontend_runtime.started = frontend_runtime.start_runtime(settings)
-    except OSError as exc:
-        where = f"{settings.host}:{settings.metrics_port}"
-        print(f"stage5-frontend: cannot serve metrics on {where}: {exc.strerror}", file=sys.stderr)
-        sys.exit(2)
-    from streamlit.web import cli
+class AddDieError(ValueError):
+    """A die that could not be added; the message is for the page."""
 
-    page = Path(__file__).with_name("page.py")
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(page),
-        f"--server.address={settings.host}",
-        f"--server.port={settings.port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--client.toolbarMode=minimal",
-    ]
-    sys.exit(cli.main())
+
+def start(settings: FrontendSettings | None = None) -> Runtime:
+    return start_runtime(settings or FrontendSettings())
+
+
+def add_die(runtime: Runtime, name: str, faces: str, weights: str, failure_rate: float) -> str:
+    """POST a new die to the die-service; the message for the page (raises AddDieError)."""
+    try:
+        spec: dict = {
+            "name": name.strip(),
+            "faces": [int(f) for f in faces.replace(",", " ").split()],
+            "failure_rate": failure_rate,
+        }
+        if weights.strip():
+            spec["weights"] = [float(w) for w in weights.replace(",", " ").split()]
+    except ValueError:
+        raise AddDieError("Faces are whole numbers and weights are numbers, e.g. 1, 2, 3") from None
+    assert runtime.die_service is not None, "stage 5's settings name the die-service"
+    tracer = runtime.telemetry.tracer
+    with tracer.start_as_current_span("add die", attributes={"die": spec["name"]}):
+        try:
+            response = call(runtime.die_service, "die-service", "POST", "/dice", json=spec)
+        except Unanswered as exc:
+            raise AddDieError(str(exc)) from None
+    if response.status_code == 201:
+        # The die-service writes the add_die usage event, for the API's POSTs as for this form.
+        return f"Added the die {spec['name']!r}."
+    raise AddDieError(f"The die-service refused it ({response.status_code}): {detail(response)}")
+
+
+def main() -> None:
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage5-frontend")

@@ -1,52 +1,27 @@
-"""Stage settings, one class per service, from the environment."""
+"""Stage 5's settings: stage 4's on stage 5's ports; the die-service's dice are in PostgreSQL."""
 
-from pathlib import Path
-
+from lab_dice.settings import Port, Seconds
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from stage4 import settings as stage4
 
 
-class DiceRollerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_", extra="ignore")
-
-    # Loopback by default; the container sets DICE_ROLLER_HOST=0.0.0.0.
-    host: str = "127.0.0.1"
-    port: int = Field(default=8501, ge=1, le=65535)
-    # Dice, and their faults, now come from the die-service.
+class DiceRollerSettings(stage4.DiceRollerSettings):
+    port: Port = 8501
     die_service_url: str = "http://127.0.0.1:8502"
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    # /roll-async requests served at once; past it a 503 with Retry-After.
-    max_concurrent_fanouts: int = Field(default=16, ge=1, le=10_000)
 
 
-class FrontendSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FRONTEND_", extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8500, ge=1, le=65535)
-    # Prometheus scrapes the page's metrics here (Streamlit's port serves only the page);
-    # a port of each stage's own, so frontends of two stages can run side by side.
-    metrics_port: int = Field(default=8509, ge=1, le=65535)
+class FrontendSettings(stage4.FrontendSettings):
+    port: Port = 8500
+    metrics_port: Port = 8509
     dice_roller_url: str = "http://127.0.0.1:8501"
     die_service_url: str = "http://127.0.0.1:8502"
-    # What the page shows a browser, where that differs (in compose the URLs above are names
-    # only other containers resolve): by default the URLs above.
-    dice_roller_public_url: str | None = None
-    die_service_public_url: str | None = None
-    # Where the "open trace" link points: the Grafana a browser can reach.
-    grafana_url: str = "http://127.0.0.1:3000"
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
 
-class DieServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_", extra="ignore")
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8502, ge=1, le=65535)
+class DieServiceSettings(stage4.DieServiceSettings):
+    port: Port = 8502
     # postgresql://USER:PASSWORD@HOST:PORT/DATABASE; no default: credentials come from outside.
     database_url: str
-    # Seed data for an empty database: the dice stage 3 and 4 served from their file.
-    dice_file: Path = Path(__file__).with_name("dice.json")
-    database_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # dice_file now seeds an empty database.
+    database_timeout_seconds: Seconds = 3.0
     # POST /dice answers 409 once this many dice are stored.
     max_dice: int = Field(default=200, ge=1, le=100_000)

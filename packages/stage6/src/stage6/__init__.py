@@ -1,1 +1,1 @@
-"""Tutorial stage 6: stage 5 with faults switched at runtime, so a learner can cause an incident."""
+"""Tutorial stage 6: faults switched while everything runs, so a learner can cause an incident."""

@@ -1,36 +1,42 @@
-"""Entry point: `stage6-frontend` serves the Streamlit page."""
+"""Stage 6's frontend: a form switches a die's faults while everything runs."""
 
-import sys
 from pathlib import Path
 
-from lab_telemetry import load_settings
+from lab_frontend.launcher import serve_page
+from lab_frontend.runtime import Runtime, Unanswered, call, detail, start_runtime
 
-from stage6 import frontend_runtime
 from stage6.settings import FrontendSettings
 
 
-def main() -> None:
-    settings = load_settings(FrontendSettings, "stage6-frontend")
-    # Telemetry and the metrics port from the start, not from the first page view: Prometheus
-    # sees the frontend up as soon as it runs, and a busy port is one line now, not a page error.
-    try:
-        frontend_runtime.started = frontend_runtime.start_runtime(settings)
-    except OSError as exc:
-        where = f"{settings.host}:{settings.metrics_port}"
-        print(f"stage6-frontend: cannot serve metrics on {where}: {exc.strerror}", file=sys.stderr)
-        sys.exit(2)
-    from streamlit.web import cli
+class FaultsError(ValueError):
+    """Faults that could not be changed; the message is for the page."""
 
-    page = Path(__file__).with_name("page.py")
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(page),
-        f"--server.address={settings.host}",
-        f"--server.port={settings.port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--client.toolbarMode=minimal",
-    ]
-    sys.exit(cli.main())
+
+def start(settings: FrontendSettings | None = None) -> Runtime:
+    return start_runtime(settings or FrontendSettings())
+
+
+def set_faults(
+    runtime: Runtime, die: str, failure_rate: float, slow_rate: float, delay: tuple[float, float]
+) -> str:
+    """Change a die's faults; the message for the page (raises FaultsError). The dice-roller asks
+    for the die on every roll: the next roll has them."""
+    faults = {"failure_rate": failure_rate, "slow_rate": slow_rate, "delay_range_seconds": delay}
+    assert runtime.die_service is not None, "stage 6's settings name the die-service"
+    with runtime.telemetry.tracer.start_as_current_span("set faults", attributes={"die": die}):
+        try:
+            response = call(
+                runtime.die_service, "die-service", "PATCH", f"/dice/{die}/faults", json=faults
+            )
+        except Unanswered as exc:
+            raise FaultsError(str(exc)) from None
+    if response.status_code == 200:
+        return (
+            f"The {die} die now fails {failure_rate:.0%} of rolls and is slow "
+            f"({delay[0]:g}-{delay[1]:g} s) in {slow_rate:.0%}."
+        )
+    raise FaultsError(f"The die-service refused it ({response.status_code}): {detail(response)}")
+
+
+def main() -> None:
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage6-frontend")

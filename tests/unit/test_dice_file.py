@@ -2,8 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from stage3.dice_spec import DiceFileError, load_dice
-from stage3.settings import DieServiceSettings
+from lab_dice.dice import DICE_FILE, DiceFileError, load_dice
 
 
 def write(tmp_path: Path, entries: object) -> Path:
@@ -13,7 +12,7 @@ def write(tmp_path: Path, entries: object) -> Path:
 
 
 def test_the_packaged_dice_file_is_valid() -> None:
-    dice = load_dice(DieServiceSettings().dice_file)
+    dice = load_dice(DICE_FILE)
     assert {"fair", "risky"} <= dice.keys()
     assert dice["risky"].failure_rate > 0
 

@@ -1,10 +1,11 @@
-"""Die specifications: faces, weights, and the simulated faults (failure rate, delay range)."""
+"""Dice: faces, weights and simulated faults (failure rate, delay range), and the file of the
+lab's dice (dice.json) that the die-service serves or seeds its database with."""
 
 import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 # Lower-case letters, digits and dashes: safe in a URL path and as a metric label value.
 DIE_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
@@ -13,6 +14,8 @@ DieName = Annotated[str, Field(pattern=DIE_NAME_PATTERN)]
 Face = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 Weight = Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
 DelaySeconds = Annotated[float, Field(ge=0, le=30)]
+# The lab's dice: the die-service serves them (stages 3-4) or seeds its database with them.
+DICE_FILE = Path(__file__).with_name("dice.json")
 
 
 class DieSpec(BaseModel):
@@ -37,28 +40,6 @@ class DieSpec(BaseModel):
         low, high = self.delay_range_seconds
         if not 0 <= low <= high <= 30:
             raise ValueError("delay_range_seconds must be [min, max] with 0 <= min <= max <= 30")
-        return self
-
-
-class Faults(BaseModel):
-    """A die's simulated faults, changed while the services run: what is left out stays as is."""
-
-    # Strict: `true` is not a rate. At least one field: an empty change is a mistake.
-    model_config = ConfigDict(strict=True, json_schema_extra={"minProperties": 1})
-
-    # Not nullable (None only marks "left out"): a JSON null is refused like any non-number.
-    failure_rate: float = Field(default=None, ge=0, le=1)  # type: ignore[assignment]
-    slow_rate: float = Field(default=None, ge=0, le=1)  # type: ignore[assignment]
-    delay_range_seconds: list[DelaySeconds] = Field(default=None, min_length=2, max_length=2)  # type: ignore[assignment]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Faults":
-        if not self.model_fields_set:
-            raise ValueError("name at least one of failure_rate, slow_rate, delay_range_seconds")
-        if self.delay_range_seconds is not None:
-            low, high = self.delay_range_seconds
-            if low > high:
-                raise ValueError("delay_range_seconds must be [min, max] with min <= max")
         return self
 
 

@@ -1,0 +1,61 @@
+"""The parts of the page every stage shows alike: the runtime, the session's rolls, the last one."""
+
+from collections.abc import Callable
+
+import streamlit as st
+from lab_telemetry import explore_url
+
+from lab_frontend import launcher
+from lab_frontend.runtime import Outcome, Runtime
+
+
+def runtime(start: Callable[[], Runtime]) -> Runtime:
+    """The runtime the entry point started; a page run on its own (a test) starts one once."""
+    return launcher.started or _started_once(f"{start.__module__}.{start.__qualname__}", start)
+
+
+@st.cache_resource
+def _started_once(name: str, _start: Callable[[], Runtime]) -> Runtime:
+    # Cached by `name`, the function that starts it: a runtime per stage when tests run pages.
+    return _start()
+
+
+def header(caption: str) -> None:
+    st.set_page_config(page_title="Dice roller")
+    st.title("Dice roller")
+    st.caption(caption)
+
+
+def history() -> list[Outcome]:
+    """This browser session's rolls, newest first."""
+    return st.session_state.setdefault("history", [])
+
+
+def show_rolls(grafana_url: str, dice_column: bool = False) -> None:
+    """The last roll with the link to its trace, then every roll of the session."""
+    rolls = history()
+    if not rolls:
+        st.info("Pick a die and roll it.")
+        return
+    last = rolls[0]
+    if last.error:
+        st.error(last.error)
+    elif last.distribution is not None:
+        st.metric(f"{last.times} {last.die} dice rolled, in total", last.value)
+        st.bar_chart({"times rolled": {str(f): n for f, n in last.distribution.items()}})
+    else:
+        st.metric(f"The {last.die} die rolled", last.value)
+    link = explore_url(grafana_url, last.trace_id)
+    st.markdown(f"Trace of this roll: [`{last.trace_id}`]({link})")
+    st.subheader("This session's rolls")
+    st.table(
+        [
+            {
+                "die": o.die,
+                **({"dice": o.times} if dice_column else {}),
+                "result": o.value if o.error is None else "error",
+                "trace": o.trace_id,
+            }
+            for o in rolls
+        ]
+    )
