@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import REPO
@@ -72,10 +73,7 @@ class Lab:
         return services_not_here(self.overrides, folder)
 
     def secret(self, name: str) -> str:
-        values = dict(
-            line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line
-        )
-        return values[name]
+        return dotenv_values(ENV_FILE)[name]
 
 
 def containers(project: str) -> list[Container]:
