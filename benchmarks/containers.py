@@ -30,7 +30,7 @@ from tools.doctor import mebibytes  # noqa: E402
 MIB = 1024**2
 MB = 1000**2
 STAGES = [f"stage{n}" for n in range(1, 7)]
-# What no stand-in replaces here: counted at its mem_limit in the whole-lab figure.
+# The whole-lab goal; what has neither its image nor a stand-in counts at its mem_limit.
 BUDGET_MIB = 1.5 * 1024
 
 

@@ -31,7 +31,9 @@ DICE_ROLLER = "http://127.0.0.1:8001"
 def full_stack(lab: Lab) -> Lab:
     missing = lab.not_here("stack")
     if missing:
-        pytest.skip(f"no image here for {', '.join(sorted(missing))} (or for what they need)")
+        pytest.skip(
+            f"no image on this engine for {', '.join(sorted(missing))} (or for what they need)"
+        )
     lab.nox("-s", "dice-roller")
     return lab
 
