@@ -15,7 +15,7 @@ from dotenv import dotenv_values
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import REPO
-from tests.docker.overrides import services_not_here
+from tests.docker.overrides import services_held_back
 
 PROMETHEUS = "http://127.0.0.1:9090"
 ENV_FILE = REPO / ".env"
@@ -69,8 +69,8 @@ class Lab:
             cwd=REPO, timeout=timeout,
         )  # fmt: skip
 
-    def not_here(self, folder: str) -> list[str]:
-        return services_not_here(self.overrides, folder)
+    def held_back(self, folder: str) -> list[str]:
+        return services_held_back(self.overrides, folder)
 
     def secret(self, name: str) -> str:
         return dotenv_values(ENV_FILE)[name]

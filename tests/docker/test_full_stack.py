@@ -29,7 +29,7 @@ DICE_ROLLER = "http://127.0.0.1:8001"
 
 @pytest.fixture(scope="module")
 def full_stack(lab: Lab) -> Lab:
-    missing = lab.not_here("stack")
+    missing = lab.held_back("stack")
     if missing:
         pytest.skip(
             f"no image on this engine for {', '.join(sorted(missing))} (or for what they need)"
