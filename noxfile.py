@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nox
+from dotenv import dotenv_values, set_key
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
@@ -127,9 +128,9 @@ def run_doctor(session: nox.Session, files: list[Path]) -> str:
     return group
 
 
-def env_values() -> dict[str, str]:
-    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
-    return dict(line.split("=", 1) for line in lines if "=" in line and line[0] != "#")
+def env_values(path: Path = ENV_FILE) -> dict[str, str]:
+    """The variables a dotenv file sets: none when it does not exist, none for a bare name."""
+    return {name: value for name, value in dotenv_values(path).items() if value is not None}
 
 
 def refuse_new_secrets_for_old_volumes(session: nox.Session, files: list[Path]) -> None:
@@ -162,13 +163,9 @@ def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None
     if ENV_FILE.exists() and ENV_FILE.stat().st_mode & 0o077:
         ENV_FILE.chmod(0o600)
         session.log(f"{ENV_FILE.name}: was readable by others, now 0600 (it holds passwords)")
-    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
     values = env_values()
-    changed = []
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        name = line.partition("=")[0]
-        if line.startswith("#") or "=" not in line:
-            continue
+    changed = {}
+    for name in env_values(ROOT / ".env.example"):
         if name == "DOCKER_GID" and (docker_gid or not values.get(name)):
             value = docker_gid or "0"
         elif values.get(name):
@@ -178,15 +175,14 @@ def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None
             if name == "GRAFANA_ADMIN_PASSWORD":
                 session.log(f"Grafana login: admin / {value} (kept in {ENV_FILE.name})")
         if values.get(name) != value:
-            values[name] = value
-            changed.append(name)
+            changed[name] = value
     if not changed:
         return
-    kept = [line for line in lines if line.partition("=")[0] not in changed or "=" not in line]
-    text = "\n".join([*kept, *(f"{name}={values[name]}" for name in changed)]) + "\n"
-    descriptor = os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text)
+    # Made 0600 before a secret is in it; set_key keeps the file's mode when it rewrites it.
+    os.close(os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name, value in changed.items():
+        # Unquoted, as .env.example has them: generated values are URL-safe, so need no quotes.
+        set_key(ENV_FILE, name, value, quote_mode="never")
     session.log(f"{ENV_FILE.name}: set {', '.join(changed)}")
 
 

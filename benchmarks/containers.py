@@ -30,7 +30,7 @@ from tools.doctor import mebibytes  # noqa: E402
 MIB = 1024**2
 MB = 1000**2
 STAGES = [f"stage{n}" for n in range(1, 7)]
-# What no stand-in replaces here: counted at its mem_limit in the whole-lab figure.
+# The whole-lab goal; what has neither its image nor a stand-in counts at its mem_limit.
 BUDGET_MIB = 1.5 * 1024
 
 
@@ -124,7 +124,7 @@ def main() -> None:
     print("\n## up --wait and memory under traffic-gen")
     sh(*nox, "down", env=env)
     sh(*nox, "stack", env=env)
-    not_here = {name for name, s in load_yaml(overrides / "stack.yaml")["services"].items()
+    held_back = {name for name, s in load_yaml(overrides / "stack.yaml")["services"].items()
                 if "profiles" in s}  # fmt: skip
     stack_limits = limits_mib("stack")
     for folder in STAGES:
@@ -148,9 +148,9 @@ def main() -> None:
             total += peak
             flag = "" if peak < 0.6 * limit else "  <- over 60%"
             print(f"    {container}: {peak:.0f} MiB of {limit:.0f} ({peak / limit:.0%}){flag}")
-        absent = sum(stack_limits[("observability-lab", name)] for name in not_here)
+        absent = sum(stack_limits[("observability-lab", name)] for name in held_back)
         print(f"    running: {total:.0f} MiB; with the limits of what does not run here "
-              f"({', '.join(sorted(not_here))}): {total + absent:.0f} MiB "
+              f"({', '.join(sorted(held_back))}): {total + absent:.0f} MiB "
               f"({(total + absent) / BUDGET_MIB:.0%} of 1.5 GiB)")  # fmt: skip
         sh("docker", "compose", "--env-file", ".env", "-f", f"compose/{folder}/compose.yaml",
            "-f", str(overrides / f"{folder}.yaml"), "down")  # fmt: skip

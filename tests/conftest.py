@@ -194,7 +194,7 @@ def _uninstrument_httpx() -> Iterator[None]:
 
 @pytest.fixture
 def fake_loki():
-    """A stand-in for Loki's query_range API (Loki cannot run here): tests/support/fake_loki.py"""
+    """A stand-in for Loki's query_range API (no Debian package): tests/support/fake_loki.py"""
     from tests.support.fake_loki import FakeLoki
 
     loki = FakeLoki().start()

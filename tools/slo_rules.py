@@ -3,8 +3,8 @@
 Multi-window, multi-burn-rate alerts as the Google SRE workbook describes them (fast burn:
 1 h and 5 m windows at 14.4x the budget rate, a page; slow burn: 6 h and 30 m at 6x, a ticket),
 with rule names in the style of Sloth and Pyrra (`slo:sli_error:ratio_rate5m`), so they read
-like the ones those tools generate. Written here because neither tool runs here (Sloth is a Go
-binary, Pyrra a Kubernetes operator); the output is plain Prometheus rules either would accept.
+like the ones those tools generate. Generated in Python, so the lab installs neither (Sloth is a
+Go binary, Pyrra a Kubernetes operator); the output is plain Prometheus rules either would accept.
 `windows_scale` shrinks every window for tests that cannot wait hours.
 """
 

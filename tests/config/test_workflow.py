@@ -1,6 +1,6 @@
 """The GitHub Actions workflows: actionlint (with shellcheck on their run: scripts) and yamllint
-accept them, ci.yml runs the command CI runs here, every action is pinned to a version; and the
-Chromium the browser tests drive, which the workflow chooses with LAB_CHROMIUM."""
+accept them, ci.yml runs .ci/run as every other CI does, every action is pinned to a version;
+and the Chromium the browser tests drive, which the workflow chooses with LAB_CHROMIUM."""
 
 import re
 import subprocess
@@ -88,7 +88,7 @@ def test_ci_runs_the_command_ci_runs_here_on_every_push_and_pull_request() -> No
 
 def test_ci_installs_the_uv_that_ci_run_pins() -> None:
     pinned = re.search(r"^uv_version=(\d+\.\d+\.\d+)$", (REPO / ".ci" / "run").read_text(), re.M)
-    assert pinned, ".ci/run no longer pins uv as uv_version=X.Y.Z: say here where it does"
+    assert pinned, ".ci/run no longer pins uv as uv_version=X.Y.Z: make this test read the new pin"
     (job,) = load_workflow(CI_WORKFLOW)["jobs"].values()
     (setup_uv,) = [step for step in job["steps"] if "setup-uv" in step.get("uses", "")]
     assert setup_uv["with"]["version"] == pinned.group(1)

@@ -1,5 +1,6 @@
 """Fixtures of the container tests (`uv run nox -s smoke`): a real Docker engine, compose v2, and
-the lab's own compose files with the overrides this machine needs (tests/docker/overrides.py)."""
+the lab's own compose files, with overrides where the pinned images cannot be pulled
+(tests/docker/overrides.py)."""
 
 import os
 import shutil
@@ -29,8 +30,8 @@ def compose_v2() -> bool:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The lab's compose files ready to run here, from no data (`nox -s clean`); everything
-    started is stopped at the end."""
+    """The lab's compose files ready to run on this engine, from no data (`nox -s clean`);
+    everything started is stopped at the end."""
     require(engine_answers(), "no Docker engine answers `docker info` (.ci/run starts one)")
     require(compose_v2(), "docker compose v2 not found (.ci/run installs it from PyPI)")
     lab = Lab(write_overrides(tmp_path_factory.mktemp("compose-overrides")))

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import REPO
-from tests.docker.overrides import services_not_here
+from tests.docker.overrides import services_held_back
 
 PROMETHEUS = "http://127.0.0.1:9090"
 ENV_FILE = REPO / ".env"
@@ -68,14 +69,11 @@ class Lab:
             cwd=REPO, timeout=timeout,
         )  # fmt: skip
 
-    def not_here(self, folder: str) -> list[str]:
-        return services_not_here(self.overrides, folder)
+    def held_back(self, folder: str) -> list[str]:
+        return services_held_back(self.overrides, folder)
 
     def secret(self, name: str) -> str:
-        values = dict(
-            line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line
-        )
-        return values[name]
+        return dotenv_values(ENV_FILE)[name]
 
 
 def containers(project: str) -> list[Container]:

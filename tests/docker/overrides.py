@@ -25,7 +25,7 @@ from tests.docker import standins
 from tools.slo_rules import render
 
 # Services in this profile are not started by `up`; a test may still start one by name.
-NOT_HERE = "not-here"
+HELD_BACK = "held-back"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SLOS = REPO / "compose/stack/prometheus/slos.yaml"
 ALERTMANAGER_CONFIG = REPO / "compose/stack/alertmanager/alertmanager.yml"
@@ -75,7 +75,7 @@ def build_override() -> dict:
 def override_for(compose_file: Path, directory: Path) -> dict:
     services = load_yaml(compose_file)["services"]
     changes: dict[str, dict] = {name: {} for name in services}
-    not_here = set()
+    held_back = set()
     for name, service in services.items():
         if "build" in service:
             if build := build_override():
@@ -84,7 +84,7 @@ def override_for(compose_file: Path, directory: Path) -> dict:
         try:
             image = standins.resolve(service["image"])
         except LookupError:
-            not_here.add(name)
+            held_back.add(name)
             continue
         if image != service["image"]:
             changes[name]["image"] = image
@@ -94,10 +94,10 @@ def override_for(compose_file: Path, directory: Path) -> dict:
             changes[name]["volumes"] = alertmanager_mounts(directory)
     # And whatever depends on them, transitively.
     depends = {name: set(service.get("depends_on", {})) for name, service in services.items()}
-    while depending := {name for name, on in depends.items() if on & not_here} - not_here:
-        not_here |= depending
-    for name in not_here:
-        changes[name]["profiles"] = [NOT_HERE]
+    while depending := {name for name, on in depends.items() if on & held_back} - held_back:
+        held_back |= depending
+    for name in held_back:
+        changes[name]["profiles"] = [HELD_BACK]
     document: dict = {"services": {name: change for name, change in changes.items() if change}}
     uses_secret = any("secrets" in change.get("build", {}) for change in changes.values())
     if uses_secret:
@@ -115,13 +115,13 @@ def write_overrides(directory: Path) -> Path:
     return directory
 
 
-def services_not_here(directory: Path, folder: str) -> list[str]:
+def services_held_back(directory: Path, folder: str) -> list[str]:
     """The services of compose/<folder> that the override keeps from starting."""
     document = load_yaml(directory / f"{folder}.yaml")
     return [
         name
         for name, change in document.get("services", {}).items()
-        if NOT_HERE in change.get("profiles", [])
+        if HELD_BACK in change.get("profiles", [])
     ]
 
 

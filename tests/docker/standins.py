@@ -1,4 +1,4 @@
-"""Local stand-ins for the pinned images that no registry reachable from here serves.
+"""Local stand-ins for the pinned images, where no registry the engine reaches serves them.
 
     uv run python -m tests.docker.standins   # resolve every image, building what cannot be pulled
 
@@ -16,8 +16,8 @@ What the stand-ins lack against the pinned images, and how the tests live with i
   field; the two-network case stays with tests/integration/test_docker_discovery.py.
 - Alertmanager is 0.28, postgres_exporter 0.17, PostgreSQL 17.x from Debian, Python 3.13.5: the lab
   uses nothing of the pinned versions they lack.
-- Grafana, Loki, Tempo and Alloy have no stand-in: no package of them is to be had here. The tests
-  that need them run only where their images can be pulled.
+- Grafana, Loki, Tempo and Alloy have no stand-in: Debian does not package them. The tests that
+  need them run only where their images can be pulled.
 """
 
 import hashlib
@@ -65,11 +65,12 @@ def present(image: str) -> bool:
 
 
 def resolve(image: str) -> str:
-    """What runs for the pinned `image`: itself where it is here or pullable, else its stand-in."""
+    """What runs for the pinned `image`: itself where the engine has it or can pull it, else its
+    stand-in."""
     if present(image) or docker("pull", "--quiet", image).returncode == 0:
         return image
     if image_name(image) not in STANDINS:
-        raise LookupError(f"{image} cannot be pulled here and has no stand-in")
+        raise LookupError(f"{image} cannot be pulled and has no stand-in")
     tag = standin_tag(image)
     if built_recipe(tag) != recipe(image_name(image)):
         build(image_name(image), tag)

@@ -109,7 +109,7 @@ def test_an_app_comes_up_healthy_is_scraped_by_its_labels_and_takes_traffic(
         assert served, summary
         if "frontend" in document["services"]:
             roll_in_the_page(browser_page, folder)
-        if "alloy" in lab.not_here("stack"):
+        if "alloy" in lab.held_back("stack"):
             assert_export_failures_are_rare(document)
     finally:
         lab.compose(folder, "down")

@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+from dotenv import dotenv_values, unset_key
 
 from tests.docker.lab import ENV_FILE, Lab, run
 
@@ -79,18 +80,13 @@ def test_a_new_password_for_an_old_database_is_refused_before_anything_starts(la
     lab.nox("-s", "stack")
     saved = ENV_FILE.read_text()
     try:
-        ENV_FILE.write_text(
-            "".join(
-                line for line in saved.splitlines(True) if not line.startswith("POSTGRES_PASSWORD=")
-            )
-        )
+        unset_key(ENV_FILE, "POSTGRES_PASSWORD")
         result = lab.nox("-s", "stack", check=False)
         assert result.returncode != 0
         assert (
             "POSTGRES_PASSWORD is not in .env, but observability-lab_postgres-data" in result.stderr
         )
         assert "nox -s clean" in result.stderr
-        lines = ENV_FILE.read_text().splitlines()
-        assert not [line for line in lines if line.startswith("POSTGRES_PASSWORD=")]
+        assert "POSTGRES_PASSWORD" not in dotenv_values(ENV_FILE)
     finally:
         ENV_FILE.write_text(saved)

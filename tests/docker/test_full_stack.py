@@ -29,9 +29,11 @@ DICE_ROLLER = "http://127.0.0.1:8001"
 
 @pytest.fixture(scope="module")
 def full_stack(lab: Lab) -> Lab:
-    missing = lab.not_here("stack")
+    missing = lab.held_back("stack")
     if missing:
-        pytest.skip(f"no image here for {', '.join(sorted(missing))} (or for what they need)")
+        pytest.skip(
+            f"no image on this engine for {', '.join(sorted(missing))} (or for what they need)"
+        )
     lab.nox("-s", "dice-roller")
     return lab
 

@@ -1,6 +1,6 @@
-"""The stack's services that can run here, in containers under the stack's compose file: healthy,
-Grafana's PostgreSQL role read-only, the usage-scraper telling what it misses, and stage 6's
-incident from the fault switch through Prometheus and Alertmanager to the alert-receiver.
+"""The stack's services whose images can be had, in containers under the stack's compose file:
+healthy, Grafana's PostgreSQL role read-only, the usage-scraper telling what it misses, and stage
+6's incident from the fault switch through Prometheus and Alertmanager to the alert-receiver.
 
 Where Grafana, Loki, Tempo and Alloy can be pulled, they come up too (test_full_stack.py checks
 their signals); where not, the override keeps them, and what depends on them, from starting.
@@ -32,7 +32,7 @@ def stack(lab: Lab) -> Lab:
 
 
 def test_the_stack_services_that_run_here_are_healthy(stack: Lab) -> None:
-    expected = set(load_yaml(STACK_COMPOSE)["services"]) - set(stack.not_here("stack"))
+    expected = set(load_yaml(STACK_COMPOSE)["services"]) - set(stack.held_back("stack"))
     found = {c.service: c.status for c in containers("observability-lab")}
     assert expected <= set(found), f"compose has {sorted(expected)}, running {sorted(found)}"
     unhealthy = {name: found[name] for name in expected if "(healthy)" not in found[name]}
@@ -80,8 +80,8 @@ def test_grafanas_usage_reader_role_exists_in_the_container_and_only_reads(stack
 
 
 def test_the_usage_scraper_without_loki_runs_and_says_what_it_misses(stack: Lab) -> None:
-    if "loki" not in stack.not_here("stack"):
-        pytest.skip("Loki runs here: the scraper's dependency is there (test_full_stack.py)")
+    if "loki" not in stack.held_back("stack"):
+        pytest.skip("Loki's image is at hand: the scraper runs with it (test_full_stack.py)")
     stack.compose("stack", "up", "--detach", "--no-deps", "usage-scraper")
     (scraper,) = [c for c in containers("observability-lab") if c.service == "usage-scraper"]
     probe = (

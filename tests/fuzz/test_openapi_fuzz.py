@@ -5,7 +5,7 @@
 At least MIN_CASES generated cases per API, a fixed seed, every Schemathesis check (responses
 match the document, status codes are documented, bad input is refused, good input accepted),
 with one change: a 5xx is a failure unless it is the lab's labelled simulated fault
-(schemathesis_hooks.py). Stage 5's die-service runs on a real PostgreSQL. Not here: the
+(schemathesis_hooks.py). Stage 5's die-service runs on a real PostgreSQL. Left out: the
 usage-scraper (its document lists no operation: /healthz and /metrics are kept out of it), the
 Streamlit frontends and the http-console (pages, not APIs).
 """

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from tests.config.repo_files import REPO, STACK_COMPOSE, load_yaml
 from tests.conftest import occupied_port
@@ -103,7 +104,7 @@ def test_docker_desktop_gives_group_0_and_replaces_a_host_group_in_env(lab) -> N
     result = lab.nox("-s", "stage-1")
     assert result.returncode == 0, result.stderr
     assert "Docker socket group as containers see it: 0 (Docker Desktop" in result.stderr
-    env = dict(line.split("=", 1) for line in (lab.root / ".env").read_text().splitlines())
+    env = dotenv_values(lab.root / ".env")
     assert env["DOCKER_GID"] == "0"
     assert env["GRAFANA_ADMIN_PASSWORD"] == "kept"  # secrets are never replaced
     assert lab.compose_ups(), "the stack was not started"
@@ -118,11 +119,7 @@ def test_env_is_created_0600_with_every_value_filled(lab) -> None:
     env_file = lab.root / ".env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert "was readable by others, now 0600" in result.stderr
-    values = dict(
-        line.split("=", 1)
-        for line in env_file.read_text().splitlines()
-        if "=" in line and line[0] != "#"
-    )
+    values = dotenv_values(env_file)
     assert values and all(values.values()), values
     assert values["DOCKER_GID"] == "988"
 

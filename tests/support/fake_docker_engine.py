@@ -1,9 +1,9 @@
 """A stand-in for the Docker Engine API on a Unix socket, for Prometheus's Docker discovery.
 
-No Docker engine runs here, so a real Prometheus is pointed at this instead. It answers the three
-calls docker_sd makes, in the Engine API's documented shapes: GET /_ping (API version negotiation,
-the `API-Version` header), GET /vX/containers/json and GET /vX/networks. Container IPs must be
-loopback addresses: Prometheus really scrapes what it discovers.
+The integration tests need no Docker engine, so a real Prometheus is pointed at this instead. It
+answers the three calls docker_sd makes, in the Engine API's documented shapes: GET /_ping (API
+version negotiation, the `API-Version` header), GET /vX/containers/json and GET /vX/networks.
+Container IPs must be loopback addresses: Prometheus really scrapes what it discovers.
 """
 
 import json

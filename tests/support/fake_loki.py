@@ -1,4 +1,5 @@
-"""A stand-in for Loki's query_range API, since Loki cannot run here.
+"""A stand-in for Loki's query_range API: Debian does not package Loki, so the integration tests,
+which run their backends as local processes, cannot start a real one.
 
 It answers in Loki's documented format (resultType "streams", values as [ns-string, line]),
 with Loki's semantics: `start` inclusive, `end` exclusive, `direction=forward` giving the oldest

@@ -2,11 +2,13 @@
 
 import asyncio
 import json
+import logging
 
 import httpx
 import pytest
 from http_console.requests import RequestError, RequestSpec, build, render_body, send
 from http_console.settings import ConsoleSettings
+from http_console.traced_sends import log_level_for
 
 ANY = {"*"}  # any target: these tests are about building and sending
 
@@ -187,3 +189,11 @@ def test_a_refused_connection_for_real() -> None:
 
     with pytest.raises(RequestError, match="Connection refused"):
         asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("status", "level"),
+    [(200, logging.INFO), (302, logging.INFO), (404, logging.WARNING), (503, logging.ERROR)],
+)
+def test_a_sends_log_level_follows_the_answers_status(status: int, level: int) -> None:
+    assert log_level_for(status) == level

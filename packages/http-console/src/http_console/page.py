@@ -1,28 +1,24 @@
-"""The Shiny page: describe a request, send it, read the response, re-send from history."""
+"""The Shiny page: describe a request, send it, read the response, re-send from history.
+
+page_ui lays the page out; a ConsoleSession per browser session reads the request from the
+inputs, hands it to the app's TracedSender (traced_sends.py) and shows the outcome and history.
+"""
 
 import logging
-from dataclasses import replace
+from collections.abc import Callable
 
 import httpx
-from lab_telemetry import Telemetry, explore_url, log_usage
-from opentelemetry import trace
-from opentelemetry.context import Context
+from lab_telemetry import Telemetry, explore_url
 from opentelemetry.util.http import redact_url
 from shiny import App, Inputs, Outputs, Session, reactive, render, ui
 
-from http_console.requests import (
-    BODY_MODES,
-    METHODS,
-    RequestError,
-    RequestSpec,
-    ResponseView,
-    build,
-    send,
-)
+from http_console.requests import BODY_MODES, METHODS, RequestSpec
 from http_console.settings import ANY_TARGET, ConsoleSettings
+from http_console.traced_sends import Outcome, TracedSender
 
 logger = logging.getLogger("http_console")
 MAX_ROWS = 20
+HISTORY_LENGTH = 50
 
 
 def rows_ui(prefix: str, count: int, current: dict[str, str], placeholder: tuple[str, str]):
@@ -105,155 +101,179 @@ def page_ui(settings: ConsoleSettings) -> ui.Tag:
     )
 
 
-def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.AsyncClient):
-    sends = telemetry.metrics.counter(
-        "http_console_sends_total",
-        "Requests sent from the page, by method and outcome.",
-        ("method", "outcome"),
+def entered_values(input: Inputs, prefix: str, count: int) -> dict[str, str]:
+    """What the first `count` rows of an editor hold, by input id (rows not on the page: absent)."""
+    values = {}
+    for i in range(count):
+        for part in ("name", "value"):
+            key = f"{prefix}_{part}_{i}"
+            if key in input:
+                values[key] = input[key]()
+    return values
+
+
+def entered_rows(input: Inputs, prefix: str, count: int) -> list[tuple[str, str]]:
+    """The editor's rows as (name, value) pairs; build() skips the ones without a name."""
+    values = entered_values(input, prefix, count)
+    return [
+        (values.get(f"{prefix}_name_{i}", ""), values.get(f"{prefix}_value_{i}", ""))
+        for i in range(count)
+    ]
+
+
+def request_from_inputs(
+    input: Inputs, query_rows: int, header_rows: int, default_timeout: float
+) -> RequestSpec:
+    """The request as the page describes it; checking it is build()'s job."""
+    return RequestSpec(
+        method=input.method(),
+        url=input.url(),
+        query=entered_rows(input, "query", query_rows),
+        headers=entered_rows(input, "header", header_rows),
+        body_mode=input.body_mode(),
+        body=input.body(),
+        timeout=float(input.timeout() or default_timeout),
     )
 
-    def server(input: Inputs, output: Outputs, session: Session) -> None:
-        query_count = reactive.value(1)
-        header_count = reactive.value(1)
-        history: reactive.Value[list[RequestSpec]] = reactive.value([])
-        result: reactive.Value[tuple[ResponseView | None, str | None, str]] = reactive.value(
-            (None, None, "")
-        )
 
-        def current(prefix: str, count: int) -> dict[str, str]:
-            values = {}
-            for i in range(count):
-                for part in ("name", "value"):
-                    key = f"{prefix}_{part}_{i}"
-                    if key in input:
-                        values[key] = input[key]()
-            return values
+def trace_link(grafana_url: str, trace_id: str) -> ui.Tag | str:
+    if not trace_id:
+        return ""
+    return ui.a(
+        "Open this request's trace in Grafana",
+        href=explore_url(grafana_url, trace_id),
+        target="_blank",
+        id="trace-link",
+    )
 
-        def rows(prefix: str, count: int) -> list[tuple[str, str]]:
-            values = current(prefix, count)
-            return [
-                (values.get(f"{prefix}_name_{i}", ""), values.get(f"{prefix}_value_{i}", ""))
-                for i in range(count)
-            ]
 
+def response_ui(outcome: Outcome, grafana_url: str) -> ui.Tag:
+    """The Response card's content: the error, or the status, headers and body."""
+    link = trace_link(grafana_url, outcome.trace_id)
+    if outcome.error:
+        return ui.div(ui.div(outcome.error, class_="alert alert-danger", id="error"), link)
+    view = outcome.view
+    if view is None:
+        return ui.p("Send a request to see its response here.")
+    return ui.div(
+        ui.h4(f"{view.status} {view.reason}", id="status"),
+        ui.p(f"{view.elapsed_ms:.0f} ms, {view.size:,} bytes"),
+        link,
+        ui.h6("Headers"),
+        ui.tags.table(
+            *[ui.tags.tr(ui.tags.td(k), ui.tags.td(v)) for k, v in view.headers],
+            class_="table table-sm",
+            id="response-headers",
+        ),
+        ui.h6(f"Body ({view.body_kind})"),
+        ui.div(view.note, class_="alert alert-warning") if view.note else "",
+        ui.tags.pre(view.body, id="response-body"),
+    )
+
+
+def history_choices(history: list[RequestSpec]) -> dict[str, str]:
+    """The history select's choices: its position in the history, and the request's label."""
+    return {str(i): spec.label for i, spec in enumerate(history)}
+
+
+class ConsoleSession:
+    """One browser session: its row editors, last outcome and history, and what each button does.
+
+    Made inside Shiny's server function, so the outputs and effects it defines are the session's.
+    """
+
+    def __init__(
+        self,
+        input: Inputs,
+        output: Outputs,
+        session: Session,
+        settings: ConsoleSettings,
+        sender: TracedSender,
+    ) -> None:
+        self.input = input
+        self.output = output
+        self.session_id = session.id
+        self.settings = settings
+        self.sender = sender
+        self.outcome = reactive.value(Outcome())
+        self.history: reactive.Value[list[RequestSpec]] = reactive.value([])
+        self.query_rows = self.row_editor("query", placeholder=("name", "value"))
+        self.header_rows = self.row_editor("header", placeholder=("X-Request-Id", "value"))
+        self.wire_send_buttons()
+        self.wire_response()
+
+    def row_editor(self, prefix: str, placeholder: tuple[str, str]) -> reactive.Value[int]:
+        """The `{prefix}_rows` output with its Add and Remove last buttons; holds the row count."""
+        count = reactive.value(1)
+
+        @self.output(id=f"{prefix}_rows")
         @render.ui
-        def query_rows():
-            count = query_count()
+        def _rows():
+            shown = count()
+            # Redrawn when the count changes, keeping what was typed; typing alone redraws nothing.
             with reactive.isolate():
-                return rows_ui("query", count, current("query", MAX_ROWS), ("name", "value"))
+                typed = entered_values(self.input, prefix, MAX_ROWS)
+                return rows_ui(prefix, shown, typed, placeholder)
 
-        @render.ui
-        def header_rows():
-            count = header_count()
-            with reactive.isolate():
-                return rows_ui(
-                    "header", count, current("header", MAX_ROWS), ("X-Request-Id", "value")
-                )
+        self.on_click(f"add_{prefix}", lambda: count.set(min(MAX_ROWS, count() + 1)))
+        self.on_click(f"remove_{prefix}", lambda: count.set(max(0, count() - 1)))
+        return count
 
-        def row_button(button: str, counter: reactive.Value[int], step: int) -> None:
-            @reactive.effect
-            @reactive.event(input[button])
-            def _change() -> None:
-                counter.set(max(0, min(MAX_ROWS, counter() + step)))
-
-        row_button("add_query", query_count, 1)
-        row_button("remove_query", query_count, -1)
-        row_button("add_header", header_count, 1)
-        row_button("remove_header", header_count, -1)
-
-        async def run(spec: RequestSpec) -> None:
-            # Credentials typed into the URL (user:password@) never reach a span or a log line.
-            url = redact_url(spec.url)
-            # Each Send starts a trace of its own: Shiny traces its reactive updates too, and
-            # under one of those a Send would be one span deep in Shiny's trace.
-            with telemetry.tracer.start_as_current_span(
-                "send",
-                context=Context(),
-                attributes={"http.request.method": spec.method, "url.full": url},
-            ) as span:
-                trace_id = trace.format_trace_id(span.get_span_context().trace_id)
-                fields = {"session_id": session.id, "method": spec.method, "url": url}
-                try:
-                    prepared = build(spec, settings.targets)
-                    view = await send(client, prepared, settings.max_body_bytes)
-                except RequestError as exc:
-                    span.set_status(trace.StatusCode.ERROR, str(exc))
-                    logger.error("send failed: %s", exc, extra=fields)
-                    sends.labels(spec.method, "failed").inc()
-                    result.set((None, str(exc), trace_id))
-                    return
-                span.set_attribute("http.response.status_code", view.status)
-                fields |= {"status": view.status, "elapsed_ms": round(view.elapsed_ms, 1)}
-                level = (
-                    logging.ERROR
-                    if view.status >= 500
-                    else (logging.WARNING if view.status >= 400 else logging.INFO)
-                )
-                if view.status >= 500:
-                    span.set_status(trace.StatusCode.ERROR, f"HTTP {view.status}")
-                logger.log(level, "sent %s %s: %s", spec.method, url, view.status, extra=fields)
-                log_usage("send", method=spec.method, status=view.status)
-                sends.labels(spec.method, f"{view.status // 100}xx").inc()
-                result.set((view, None, trace_id))
-            history.set([spec, *history()][:50])
-            labels = {str(i): s.label for i, s in enumerate(history())}
-            ui.update_select("history", choices=labels, selected="0")
-
+    def on_click(self, button: str, action: Callable[[], object]) -> None:
         @reactive.effect
-        @reactive.event(input.send)
+        @reactive.event(self.input[button])
+        def _clicked() -> None:
+            action()
+
+    def wire_send_buttons(self) -> None:
+        @reactive.effect
+        @reactive.event(self.input.send)
         async def _send() -> None:
-            spec = RequestSpec(
-                method=input.method(),
-                url=input.url(),
-                query=rows("query", query_count()),
-                headers=rows("header", header_count()),
-                body_mode=input.body_mode(),
-                body=input.body(),
-                timeout=float(input.timeout() or settings.default_timeout_seconds),
+            spec = request_from_inputs(
+                self.input,
+                self.query_rows(),
+                self.header_rows(),
+                self.settings.default_timeout_seconds,
             )
             logger.info(
-                "send %s %s", spec.method, redact_url(spec.url), extra={"session_id": session.id}
+                "send %s %s",
+                spec.method,
+                redact_url(spec.url),
+                extra={"session_id": self.session_id},
             )
-            await run(spec)
+            await self.send(spec)
 
         @reactive.effect
-        @reactive.event(input.resend)
+        @reactive.event(self.input.resend)
         async def _resend() -> None:
-            chosen = input.history()
+            chosen = self.input.history()
             if chosen:
-                await run(replace(history()[int(chosen)]))
+                await self.send(self.history()[int(chosen)])
 
+    async def send(self, spec: RequestSpec) -> None:
+        outcome = await self.sender.send(spec, self.session_id)
+        self.outcome.set(outcome)
+        # Only requests that got an answer join the history.
+        if outcome.view is not None:
+            self.remember(spec)
+
+    def remember(self, spec: RequestSpec) -> None:
+        self.history.set([spec, *self.history()][:HISTORY_LENGTH])
+        ui.update_select("history", choices=history_choices(self.history()), selected="0")
+
+    def wire_response(self) -> None:
+        @self.output(id="response")
         @render.ui
-        def response():
-            view, error, trace_id = result()
-            link = (
-                ui.a(
-                    "Open this request's trace in Grafana",
-                    href=explore_url(settings.grafana_url, trace_id),
-                    target="_blank",
-                    id="trace-link",
-                )
-                if trace_id
-                else ""
-            )
-            if error:
-                return ui.div(ui.div(error, class_="alert alert-danger", id="error"), link)
-            if view is None:
-                return ui.p("Send a request to see its response here.")
-            return ui.div(
-                ui.h4(f"{view.status} {view.reason}", id="status"),
-                ui.p(f"{view.elapsed_ms:.0f} ms, {view.size:,} bytes"),
-                link,
-                ui.h6("Headers"),
-                ui.tags.table(
-                    *[ui.tags.tr(ui.tags.td(k), ui.tags.td(v)) for k, v in view.headers],
-                    class_="table table-sm",
-                    id="response-headers",
-                ),
-                ui.h6(f"Body ({view.body_kind})"),
-                ui.div(view.note, class_="alert alert-warning") if view.note else "",
-                ui.tags.pre(view.body, id="response-body"),
-            )
+        def _response():
+            return response_ui(self.outcome(), self.settings.grafana_url)
+
+
+def server_for(settings: ConsoleSettings, telemetry: Telemetry, client: httpx.AsyncClient):
+    """Shiny's server function: one ConsoleSession per browser session, one sender for all."""
+    sender = TracedSender(settings, telemetry, client)
+
+    def server(input: Inputs, output: Outputs, session: Session) -> None:
+        ConsoleSession(input, output, session, settings, sender)
 
     return server
 
