@@ -68,6 +68,10 @@ class App:
         choices = ", ".join(service.name for service in self.services)
         raise UnknownName(f"{self.name} has no service {name}: choose from {choices}")
 
+    def label(self, service: Service) -> str:
+        """ "stage-2 frontend"; a demo app's service of its own name is the app ("dice-roller")."""
+        return self.name if service.name == self.name else f"{self.name} {service.name}"
+
     def find(self, name: str) -> Service | None:
         return next((service for service in self.services if service.name == name), None)
 
@@ -165,8 +169,7 @@ def _owners(apps: tuple[App, ...]) -> dict[int, str]:
     owners: dict[int, str] = {}
     for app in apps:
         for service in app.services:
-            # "stage-2 frontend"; a demo app's one service is the app ("dice-roller").
-            who = app.name if service.name == app.name else f"{app.name} {service.name}"
+            who = app.label(service)
             for port, user in ((service.port, who), (service.metrics_port, f"{who} metrics")):
                 if port is None:
                     continue
