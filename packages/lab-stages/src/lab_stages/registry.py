@@ -69,7 +69,7 @@ class App:
         raise UnknownName(f"{self.name} has no service {name}: choose from {choices}")
 
     def label(self, service: Service) -> str:
-        """ "stage-2 frontend"; a demo app's service of its own name is the app ("dice-roller")."""
+        """A service as messages name it: stage-2 frontend; dice-roller for the demo's own."""
         return self.name if service.name == self.name else f"{self.name} {service.name}"
 
     def find(self, name: str) -> Service | None:
