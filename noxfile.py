@@ -16,10 +16,14 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).parent
-# The noxfile's helpers (tools/). nox only chdirs here, which puts this folder on sys.path for
-# `python -m nox` but not for the `nox` command (`uv run nox`): say it explicitly.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The noxfile's helpers (tools/) and the registry of stages and apps (lab_stages), by path: nox
+# only chdirs here, which puts this folder on sys.path for `python -m nox` but not for the `nox`
+# command (`uv run nox`), and nox may run from a virtualenv without the workspace's members.
+for _path in (ROOT / "packages" / "lab-stages" / "src", ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+import lab_stages  # noqa: E402 (found through the path above)
+
 STACK = ROOT / "compose" / "stack" / "compose.yaml"
 ENV_FILE = ROOT / ".env"
 
@@ -38,39 +42,13 @@ STACK_URLS = {
     "Tempo": "http://127.0.0.1:3200/ready",
     "Alloy": "http://127.0.0.1:12345",
 }
-# Each app: its directory under compose/ and what a person opens.
-APPS = {
-    "dice-roller": {"dice-roller API": "http://127.0.0.1:8001/roll/3d6"},
-    "http-console": {"http-console": "http://127.0.0.1:8002"},
-    "stage1": {"stage 1 dice-roller": "http://127.0.0.1:8100/roll?die=risky"},
-    "stage2": {
-        "stage 2 frontend": "http://127.0.0.1:8200",
-        "stage 2 dice-roller": "http://127.0.0.1:8201/roll?die=fair",
-    },
-    "stage3": {
-        "stage 3 frontend": "http://127.0.0.1:8300",
-        "stage 3 dice-roller": "http://127.0.0.1:8301/roll?die=loaded",
-        "stage 3 die-service": "http://127.0.0.1:8302/dice",
-    },
-    "stage4": {
-        "stage 4 frontend": "http://127.0.0.1:8400",
-        "stage 4 dice-roller": "http://127.0.0.1:8401/roll-async?die=fair&times=20",
-        "stage 4 die-service": "http://127.0.0.1:8402/dice",
-    },
-    "stage5": {
-        "stage 5 frontend": "http://127.0.0.1:8500",
-        "stage 5 dice-roller": "http://127.0.0.1:8501/roll-async?die=fair&times=20",
-        "stage 5 die-service": "http://127.0.0.1:8502/dice",
-        "stage 5 PostgreSQL": "127.0.0.1:5434 (user dice, password in .env)",
-    },
-    "stage6": {
-        "stage 6 frontend": "http://127.0.0.1:8600",
-        "stage 6 dice-roller": "http://127.0.0.1:8601/roll?die=risky",
-        "stage 6 die-service": "http://127.0.0.1:8602/dice",
-        "Alertmanager": "http://127.0.0.1:9093",
-        "SLO dashboard": "http://127.0.0.1:3000/d/lab-slos",
-    },
-}
+
+
+def app_urls(name: str) -> dict[str, str]:
+    """What a person opens once an app is up: its services' URLs (lab_stages) and its links."""
+    app = lab_stages.app(name)
+    urls = {app.label(service): service.sample for service in app.services if service.sample}
+    return {**urls, **dict(app.links)}
 
 
 # `down` and `clean` reach services of every profile too, so nothing started by name is left.
@@ -209,7 +187,8 @@ def compose(session: nox.Session, file: Path, *args: str) -> None:
 
 
 def app_compose_file(name: str) -> Path:
-    return ROOT / "compose" / name / "compose.yaml"
+    """compose/<folder>/compose.yaml of a stage or demo app, by the name a learner types."""
+    return ROOT / "compose" / lab_stages.app(name).compose / "compose.yaml"
 
 
 def bring_up(session: nox.Session, *apps: str) -> None:
@@ -222,18 +201,23 @@ def bring_up(session: nox.Session, *apps: str) -> None:
         compose(session, app_compose_file(app), "up", "--detach", "--build", "--wait")
     urls = dict(STACK_URLS)
     for app in apps:
-        urls.update(APPS[app])
+        urls.update(app_urls(app))
     width = max(map(len, urls))
     session.log("Up and healthy:\n" + "\n".join(f"  {k:<{width}}  {v}" for k, v in urls.items()))
 
 
 @nox.session(python=False)
 def doctor(session: nox.Session) -> None:
-    """Check Docker, ports, memory and disk before starting: nox -s doctor [-- stage2 ...]."""
-    unknown = [app for app in session.posargs if app not in APPS]
-    if unknown:
-        session.error(f"unknown app {', '.join(unknown)}: choose from {', '.join(APPS)}")
-    run_doctor(session, [STACK, *map(app_compose_file, session.posargs)])
+    """Check Docker, ports, memory and disk before starting: nox -s doctor [-- stage-2 ...]."""
+    from tools import doctor
+
+    try:
+        apps, hints = doctor.apps_named(session.posargs)
+    except LookupError as error:
+        session.error(str(error))
+    for hint in hints:
+        session.warn(hint)
+    run_doctor(session, [STACK, *map(app_compose_file, apps)])
 
 
 @nox.session(python=False)
@@ -248,19 +232,19 @@ def dice_roller(session: nox.Session) -> None:
     bring_up(session, "dice-roller")
 
 
-def stage_session(number: int) -> None:
-    """Register `stage-N`: the stack plus tutorial stage N (see tutorials/stage-N.md)."""
+def stage_session(name: str) -> None:
+    """Register a session for a tutorial stage, named as the stage (`nox -s stage-2`)."""
 
     def run_stage(session: nox.Session) -> None:
-        bring_up(session, f"stage{number}")
+        bring_up(session, name)
 
-    first_url = next(iter(APPS[f"stage{number}"].values()))
-    run_stage.__doc__ = f"Build and start tutorial stage {number} beside the stack ({first_url})."
-    nox.session(name=f"stage-{number}", python=False)(run_stage)
+    first_url = next(iter(app_urls(name).values()))
+    run_stage.__doc__ = f"Build and start tutorial {name} beside the stack ({first_url})."
+    nox.session(name=name, python=False)(run_stage)
 
 
-for _number in range(1, 7):
-    stage_session(_number)
+for _stage in lab_stages.stages():
+    stage_session(_stage.name)
 
 
 @nox.session(python=False)
@@ -280,7 +264,7 @@ def down(session: nox.Session) -> None:
     """Stop every app and the stack; data volumes are kept."""
     require_docker(session)
     ensure_env_file(session)
-    for app in APPS:
+    for app in lab_stages.names():
         compose(session, app_compose_file(app), *EVERY_PROFILE, "down", "--remove-orphans")
     compose(session, STACK, *EVERY_PROFILE, "down", "--remove-orphans")
 
@@ -293,7 +277,7 @@ def clean(session: nox.Session) -> None:
     session.log(
         "removing the stack's volumes: Prometheus, Loki, Tempo, Grafana and PostgreSQL data"
     )
-    for app in APPS:
+    for app in lab_stages.names():
         compose(
             session, app_compose_file(app), *EVERY_PROFILE, "down", "--remove-orphans", "--volumes"
         )

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import lab_stages
 import yaml
 
 DOCKER_SOCKET = "/var/run/docker.sock"
@@ -143,6 +144,23 @@ def port_checks(files: list[Path]) -> list[Check]:
     if not checks or all(check.ok for check in checks):
         checks.append(Check(True, f"ports free: {len(ports)} checked"))
     return checks
+
+
+def apps_named(names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The stages and demo apps named on doctor's command line, and a hint for each old spelling.
+
+    `stage2` (the package's spelling, which doctor took before) still works, with a hint;
+    a name that is neither raises LookupError listing the choices.
+    """
+    old_spellings = {app.package: app.name for app in lab_stages.apps()}
+    old_spellings.update({app.compose: app.name for app in lab_stages.apps()})
+    apps, hints = [], []
+    for name in names:
+        if name not in lab_stages.names() and name in old_spellings:
+            hints.append(f"`{name}` is spelled `{old_spellings[name]}` now")
+            name = old_spellings[name]
+        apps.append(lab_stages.app(name).name)
+    return apps, hints
 
 
 def mebibytes(limit: str) -> int:

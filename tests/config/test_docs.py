@@ -1,29 +1,15 @@
-"""The README and the architecture page say what the repository does: ports, sessions, commands."""
+"""The README and the tutorials name sessions and commands that exist.
+
+Their ports and URL tables are held to the registry of stages by test_registry.py."""
 
 import re
 import subprocess
 import sys
 import tomllib
 
-from tests.config.repo_files import ARCHITECTURE, REPO, host_ports, ports_in_table
+from tests.config.repo_files import REPO
 
 README = REPO / "README.md"
-
-
-def test_readme_ports_table_matches_the_published_ports() -> None:
-    table = {int(p) for p in ports_in_table(README.read_text(), "## URLs")}
-    assert table == set(host_ports()), "README's URL table and the compose files disagree"
-
-
-def test_every_published_port_is_one_the_architecture_page_plans() -> None:
-    listed = set()
-    for port in ports_in_table(ARCHITECTURE.read_text(), "## Ports"):
-        if "N" in port:
-            listed |= {int(port.replace("N", str(stage))) for stage in range(1, 7)}
-        else:
-            listed.add(int(port))
-    published = host_ports()
-    assert not set(published) - listed, {p: published[p] for p in set(published) - listed}
 
 
 def nox_sessions() -> set[str]:

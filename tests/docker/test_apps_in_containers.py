@@ -10,6 +10,7 @@ and used through their published ports in Chromium.
 import json
 
 import httpx
+import lab_stages
 import pytest
 from lab_telemetry.testing import poll_until
 
@@ -27,11 +28,11 @@ from tests.docker.lab import (
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1500)]
 
-# compose folder -> (nox session, traffic-gen target)
-APPS = {
-    **{f"stage{n}": (f"stage-{n}", f"stage-{n}") for n in range(1, 7)},
-    "dice-roller": ("dice-roller", "dice-roller"),
-}
+
+def driven_apps() -> list[lab_stages.App]:
+    """Every stage and the dice-roller: the apps traffic-gen drives, by the registry's names
+    (the nox session and the traffic-gen target are both the app's name)."""
+    return [app for app in lab_stages.apps() if app.find("dice-roller")]
 
 
 def compose_document(folder: str) -> dict:
@@ -81,34 +82,33 @@ def drive_with_traffic_gen(target: str) -> dict:
     return summary
 
 
-def roll_in_the_page(page, folder: str) -> None:
+def roll_in_the_page(page, stage: lab_stages.App) -> None:
     """The stage's frontend through its published port: a roll shows its result and trace link,
     and the caption names addresses a browser can open, not container names."""
-    number = folder.removeprefix("stage")
-    page.goto(f"http://127.0.0.1:8{number}00")
+    page.goto(stage.service("frontend").url)
     page.get_by_role("button", name="Roll", exact=True).click()
     page.get_by_text("die rolled").first.wait_for()
     assert len(page.locator("a[href*='/explore?']").first.inner_text().strip()) == 32
-    caption = page.get_by_text(f"Stage {number}:").inner_text()
-    assert f"http://127.0.0.1:8{number}01" in caption
-    assert f"stage{number}-" not in caption, caption
+    caption = page.get_by_text(f"Stage {stage.stage}:").inner_text()
+    assert stage.service("dice-roller").url in caption
+    assert f"{stage.package}-" not in caption, caption  # container names (stage2-dice-roller)
 
 
-@pytest.mark.parametrize("folder", sorted(APPS))
+@pytest.mark.parametrize("app", driven_apps(), ids=lambda app: app.name)
 def test_an_app_comes_up_healthy_is_scraped_by_its_labels_and_takes_traffic(
-    lab: Lab, folder: str, browser_page
+    lab: Lab, app: lab_stages.App, browser_page
 ) -> None:
-    session, target = APPS[folder]
+    folder = app.compose
     document = compose_document(folder)
-    lab.nox("-s", session)
+    lab.nox("-s", app.name)
     try:
         assert_healthy(document["name"], set(document["services"]))
         assert_discovered(document["name"], document["services"])
-        summary = drive_with_traffic_gen(target)
+        summary = drive_with_traffic_gen(app.name)
         served = [name for name, stats in summary["endpoints"].items() if stats["requests"]]
         assert served, summary
-        if "frontend" in document["services"]:
-            roll_in_the_page(browser_page, folder)
+        if app.find("frontend"):
+            roll_in_the_page(browser_page, app)
         if "alloy" in lab.held_back("stack"):
             assert_export_failures_are_rare(document)
     finally:

@@ -21,7 +21,7 @@ def stack_volumes() -> set[str]:
 
 def test_doctor_passes_and_probes_the_socket_with_an_image_at_hand(lab: Lab) -> None:
     lab.compose("stage6", "down")
-    result = lab.nox("-s", "doctor", "--", "stage6")
+    result = lab.nox("-s", "doctor", "--", "stage-6")
     assert "ok    Docker engine" in result.stderr
     assert "ok    docker compose 2." in result.stderr
     # The socket's group as containers see it, read in a container of the stack's PostgreSQL
@@ -36,7 +36,7 @@ def test_doctor_names_what_holds_a_busy_port(lab: Lab) -> None:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(("127.0.0.1", 8601))
         holder.listen()
-        result = lab.nox("-s", "doctor", "--", "stage6", check=False)
+        result = lab.nox("-s", "doctor", "--", "stage-6", check=False)
     assert result.returncode != 0
     assert "port 8601 (dice-roller) is held by" in result.stderr, result.stderr
     assert "stop it, then retry" in result.stderr

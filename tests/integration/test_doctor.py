@@ -38,7 +38,8 @@ class Lab:
         self.root = root
         for name in ("noxfile.py", ".env.example"):
             shutil.copy(REPO / name, root / name)
-        for name in ("tools", "compose"):
+        # The registry of stages and apps too, which the noxfile reads by path.
+        for name in ("tools", "compose", "packages/lab-stages/src"):
             shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
         bin_dir = root / "bin"
         bin_dir.mkdir()
@@ -177,9 +178,22 @@ def test_no_engine_is_one_line(lab) -> None:
 
 
 def test_doctor_names_the_apps_it_can_check(lab) -> None:
-    result = lab.nox("-s", "doctor", "--", "stage9")
+    result = lab.nox("-s", "doctor", "--", "stage-9")
     assert result.returncode != 0
-    assert "unknown app stage9: choose from" in result.stderr
+    assert "unknown app stage-9: choose from dice-roller, http-console, stage-1," in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_checks_a_stages_ports_and_takes_its_old_spelling_with_a_hint(lab) -> None:
+    def ports_checked(result: subprocess.CompletedProcess) -> int:
+        assert result.returncode == 0, result.stderr
+        return int(result.stderr.split("ports free: ")[1].split()[0])
+
+    stack_only = ports_checked(lab.nox("-s", "doctor"))
+    assert ports_checked(lab.nox("-s", "doctor", "--", "stage-2")) == stack_only + 2
+    old = lab.nox("-s", "doctor", "--", "stage2")
+    assert "`stage2` is spelled `stage-2` now" in old.stderr
+    assert ports_checked(old) == stack_only + 2
 
 
 def test_a_port_whose_last_connections_linger_in_time_wait_is_free() -> None:

@@ -1,41 +1,33 @@
 """http-console settings, from HTTP_CONSOLE_* environment variables."""
 
+from functools import cache
 from typing import Annotated
 
+import lab_stages
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Where the lab's own APIs listen: on the host (127.0.0.1 and localhost, the ports in README's URL
-# table) and inside the compose network (container names, port 8000; the backends' own ports).
-LAB_PORTS_ON_THE_HOST = (
-    8001,
-    8100,
-    8201,
-    8301,
-    8302,
-    8401,
-    8402,
-    8501,
-    8502,
-    8601,
-    8602,
-    9090,
-    3100,
-    3200,
-)
-LAB_CONTAINERS = (
-    "demo-dice-roller",
-    *(f"stage{n}-dice-roller" for n in range(1, 7)),
-    *(f"stage{n}-die-service" for n in range(3, 7)),
-)
-LAB_TARGETS = (
-    *(f"{host}:{port}" for host in ("127.0.0.1", "localhost") for port in LAB_PORTS_ON_THE_HOST),
-    *(f"{name}:8000" for name in LAB_CONTAINERS),
-    "prometheus:9090",
-    "loki:3100",
-    "tempo:3200",
-)
+# The stack's APIs a learner queries: on the host and, by container name, in the compose network.
+STACK_APIS = {"prometheus": 9090, "loki": 3100, "tempo": 3200}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 ANY_TARGET = "*"
+
+
+@cache
+def lab_targets() -> frozenset[str]:
+    """host:port of the lab's own APIs: every stage's and demo app's (lab_stages) and the stack's,
+    on the host (127.0.0.1 and localhost) and in the compose network (container names)."""
+    apis = [
+        service for app in lab_stages.apps() for service in app.services if service.kind == "api"
+    ]
+    host_ports = [*(api.port for api in apis if api.port), *STACK_APIS.values()]
+    return frozenset(
+        (
+            *(f"{host}:{port}" for host in LOOPBACK_NAMES for port in host_ports),
+            *(f"{api.container}:{api.container_port}" for api in apis),
+            *(f"{name}:{port}" for name, port in STACK_APIS.items()),
+        )
+    )
 
 
 def _comma_separated(value: object) -> object:
@@ -50,7 +42,7 @@ class ConsoleSettings(BaseSettings):
     # It makes requests for whoever can open the page: loopback unless told otherwise.
     host: str = "127.0.0.1"
     port: int = Field(default=8002, ge=1, le=65535)
-    # Targets beyond the lab's own (LAB_TARGETS) it may call: host:port, comma-separated;
+    # Targets beyond the lab's own (lab_targets()) it may call: host:port, comma-separated;
     # "*" allows any, and only when said.
     allowed_hosts: Annotated[list[str], NoDecode] = []
     # Where browsers open the page (scheme://host:port): only pages from these may drive it
@@ -81,7 +73,7 @@ class ConsoleSettings(BaseSettings):
     @property
     def targets(self) -> frozenset[str]:
         """Every host:port it may call; contains "*" when any is allowed."""
-        return frozenset((*LAB_TARGETS, *self.allowed_hosts))
+        return lab_targets() | frozenset(self.allowed_hosts)
 
     @property
     def origins(self) -> frozenset[str]:

@@ -16,7 +16,7 @@ from traffic_gen.display import Progress, summary_table
 from traffic_gen.runner import Run, RunPlan, Unreachable
 from traffic_gen.scenarios import scenario_for
 from traffic_gen.settings import TrafficSettings
-from traffic_gen.targets import DETECTION_ORDER, TARGETS
+from traffic_gen.targets import detection_order, targets
 
 PROGRAM = "traffic-gen"
 
@@ -36,7 +36,9 @@ def fail(message: str, status: int = 1) -> NoReturn:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(prog=PROGRAM, description=__doc__.strip("`").split("`")[-1].strip(": "))
     parser.add_argument("--users", type=int, help="simulated users (env NUM_USERS; default 10)")
-    parser.add_argument("--target", choices=sorted(TARGETS), help="default: the first one running")
+    parser.add_argument(
+        "--target", choices=sorted(targets()), help="default: the first one running"
+    )
     parser.add_argument("--base-url", help="the target's dice-roller, instead of its usual URL")
     parser.add_argument("--die-service-url", help="stage 3+: the die-service's URL")
     parser.add_argument("--duration", type=float, help="seconds to run (default 60)")
@@ -91,21 +93,21 @@ async def detect_target() -> str:
     import aiohttp
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as session:
-        for name in DETECTION_ORDER:
-            target = TARGETS[name]
+        for name in detection_order():
+            target = targets()[name]
             try:
                 async with session.get(target.base_url + target.health_path) as response:
                     if response.status == 200:
                         return name
             except (aiohttp.ClientError, TimeoutError):
                 continue
-    hints = "; ".join(f"`{TARGETS[n].start_hint}`" for n in ("stage-1", "dice-roller"))
+    hints = "; ".join(f"`{targets()[n].start_hint}`" for n in ("stage-1", "dice-roller"))
     fail(f"no target is running: start one ({hints}, ...) or pass --target/--base-url")
 
 
 async def main_async(settings: TrafficSettings, as_json: bool) -> int:
     name = settings.target or ("dice-roller" if settings.base_url else await detect_target())
-    target = TARGETS[name]
+    target = targets()[name]
     base_url = settings.base_url or target.base_url
     die_service_url = settings.die_service_url or target.die_service_url
     scenario = scenario_for(name, base_url, die_service_url)

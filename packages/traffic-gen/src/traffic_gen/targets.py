@@ -1,6 +1,11 @@
 """Where each target lives by default, and how to start it when it is not running."""
 
 from dataclasses import dataclass
+from functools import cache
+
+import lab_stages
+
+HEALTH_PATH = "/healthz"
 
 
 @dataclass(frozen=True)
@@ -13,20 +18,25 @@ class Target:
     die_service_url: str | None = None
 
 
-TARGETS = {
-    "dice-roller": Target(
-        "dice-roller", "http://127.0.0.1:8001", "/healthz", "uv run nox -s dice-roller"
-    ),
-    **{
-        f"stage-{n}": Target(
-            f"stage-{n}",
-            f"http://127.0.0.1:8{n}0{0 if n == 1 else 1}",
-            "/healthz",
-            f"uv run nox -s stage-{n}",
-            die_service_url=f"http://127.0.0.1:8{n}02" if n >= 3 else None,
+@cache
+def targets() -> dict[str, Target]:
+    """Every stage and demo app with a dice-roller to drive, by its name (lab_stages)."""
+    found = {}
+    for app in lab_stages.apps():
+        roller, die_service = app.find("dice-roller"), app.find("die-service")
+        if roller is None or roller.url is None:
+            continue
+        found[app.name] = Target(
+            app.name,
+            roller.url,
+            HEALTH_PATH,
+            f"uv run nox -s {app.name}",
+            die_service_url=die_service.url if die_service else None,
         )
-        for n in range(1, 7)
-    },
-}
-# When no --target is given, the first of these that answers is driven.
-DETECTION_ORDER = ("stage-6", "stage-5", "stage-4", "stage-3", "stage-2", "stage-1", "dice-roller")
+    return found
+
+
+def detection_order() -> list[str]:
+    """When no --target is given, the first of these that answers is driven: the newest stage
+    first, the demo apps last."""
+    return sorted(targets(), key=lambda name: -(lab_stages.app(name).stage or 0))
