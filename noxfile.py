@@ -326,6 +326,12 @@ def slo_rules(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def dashboards(session: nox.Session) -> None:
+    """Regenerate the stage dashboards' JSON from tools/dashboards (Grafana's SDK)."""
+    uv_run(session, "--group", "dashboards", "python", "-m", "tools.dashboards")
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
     for script in BENCHMARKS:

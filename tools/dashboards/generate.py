@@ -1,0 +1,66 @@
+"""A dashboard per tutorial stage, as the JSON Grafana provisions: `python -m tools.dashboards`."""
+
+import json
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+
+from grafana_foundation_sdk.builders.dashboard import Dashboard, DashboardLink
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DashboardLinkType
+
+from tools.dashboards import shared
+
+# Every tutorial stage, by number; stage N's own panels are in stage_N.py.
+STAGES = (1, 2, 3, 4, 5, 6)
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "compose" / "stack" / "grafana" / "dashboards"
+
+
+def stage_module(number: int) -> ModuleType:
+    return import_module(f"{__package__}.stage_{number}")
+
+
+def path(number: int) -> Path:
+    return FOLDER / f"stage-{number}.json"
+
+
+def dashboard(number: int) -> Dashboard:
+    stage = stage_module(number)
+    # The compose project, which the services also report as their service.namespace.
+    project = f"stage-{number}"
+    builder = (
+        Dashboard(f"Stage {number}: {stage.TITLE}")
+        # The uid is the dashboard's URL (/d/lab-stage-N) that the tutorials link to.
+        .uid(f"lab-stage-{number}")
+        .description(f"Tutorial stage {number} (compose project {project}): {stage.SUMMARY}")
+        .tags(["observability-lab", "tutorial"])
+        .timezone("browser")
+        .readonly()
+        .refresh("10s")
+        .time("now-15m", "now")
+        .version(1)
+        .variables([])
+        .annotations([])
+    )
+    for panel_id, panel in enumerate([*shared.panels(project), *stage.panels(project)], start=1):
+        builder.with_panel(panel.id(panel_id))
+    if stage.LINKS:
+        builder.links(
+            [
+                DashboardLink(title).type(DashboardLinkType.LINK).url(url)
+                for title, url in stage.LINKS
+            ]
+        )
+    return builder
+
+
+def render(number: int) -> str:
+    return json.dumps(dashboard(number).build(), cls=JSONEncoder, indent=2) + "\n"
+
+
+def write() -> list[Path]:
+    """Write every stage's dashboard; returns the files written."""
+    for number in STAGES:
+        path(number).write_text(render(number))
+    return [path(number) for number in STAGES]

@@ -1,0 +1,61 @@
+"""The kinds of panel the stage dashboards use, each from a title, its queries and a size.
+
+Panels carry a size, not a position: the SDK's dashboard builder places each one right of the
+previous, and starts a new row when the 24 columns are full. Query refIds are A, B, ... in the
+order given; a panel's datasource is its queries'.
+"""
+
+from grafana_foundation_sdk.builders import barchart, logs, nodegraph, stat, table, timeseries
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models.common import LogsSortOrder
+
+from tools.dashboards.queries import service_map, traceql
+
+# (width in grid columns out of 24, height in grid rows)
+HALF = (12, 8)
+FULL = (24, 8)
+TALL_HALF = (12, 10)
+TALL_FULL = (24, 10)
+
+
+def _with_queries(panel, title: str, size: tuple[int, int], queries: tuple[Builder, ...]):
+    width, height = size
+    panel.title(title).span(width).height(height).datasource(queries[0].build().datasource)
+    for index, query in enumerate(queries):
+        panel.with_target(query.ref_id(chr(ord("A") + index)))
+    return panel
+
+
+def time_series(
+    title: str, *queries: Builder, unit: str | None = None, size: tuple[int, int] = HALF
+) -> timeseries.Panel:
+    panel = _with_queries(timeseries.Panel(), title, size, queries)
+    return panel.unit(unit) if unit else panel
+
+
+def bar_chart(title: str, query: Builder, size: tuple[int, int] = HALF) -> barchart.Panel:
+    return _with_queries(barchart.Panel(), title, size, (query,))
+
+
+def single_stat(title: str, query: Builder, size: tuple[int, int]) -> stat.Panel:
+    return _with_queries(stat.Panel(), title, size, (query,))
+
+
+def log_lines(title: str, query: Builder, size: tuple[int, int] = TALL_FULL) -> logs.Panel:
+    """Newest first, wrapped, each line expandable (its trace_id links to the trace)."""
+    return (
+        _with_queries(logs.Panel(), title, size, (query,))
+        .show_time(True)
+        .wrap_log_message(True)
+        .sort_order(LogsSortOrder.DESCENDING)
+        .enable_log_details(True)
+    )
+
+
+def traces(title: str, query: str, size: tuple[int, int] = TALL_HALF) -> table.Panel:
+    """A table of the traces a TraceQL query finds."""
+    return _with_queries(table.Panel(), title, size, (traceql(query),))
+
+
+def service_graph(title: str, selector: str, size: tuple[int, int] = TALL_HALF) -> nodegraph.Panel:
+    return _with_queries(nodegraph.Panel(), title, size, (service_map(selector),))
