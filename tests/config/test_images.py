@@ -43,14 +43,23 @@ def split_image(image: str) -> tuple[str, str]:
 
 
 def dockerfile_images() -> list[str]:
-    """Every pulled image the Dockerfile names (FROM lines, `${ARG}` read as the ARG's default;
-    stage names excluded)."""
+    """The image each FROM line starts from (`${ARG}` read as the ARG's default, a stage followed
+    back to the image its chain starts from), in the file's order."""
     text = DOCKERFILE.read_text()
-    stages = set(re.findall(r"^FROM \S+ AS (\S+)", text, re.MULTILINE | re.IGNORECASE))
-    defaults = dockerfile_base_images()
-    images = re.findall(r"^FROM (\S+)", text, re.MULTILINE)
-    images = [re.sub(r"\$\{(\w+)\}", lambda arg: defaults[arg[1]], image) for image in images]
-    return [image for image in images if image not in stages]
+    header = text.split("\nFROM ", 1)[0]
+    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", header, re.MULTILINE))
+    froms = [
+        (re.sub(r"\$\{(\w+)\}", lambda arg: defaults[arg[1]], image), stage)
+        for image, stage in re.findall(r"^FROM (\S+)(?: AS (\S+))?", text, re.MULTILINE)
+    ]
+    parents = {stage: image for image, stage in froms if stage}
+
+    def origin(image: str) -> str:
+        while image in parents:
+            image = parents[image]
+        return image
+
+    return [origin(image) for image, _ in froms]
 
 
 def test_the_dockerfile_takes_its_base_images_as_pinned_arguments_and_no_syntax_line() -> None:

@@ -1,16 +1,24 @@
 """What every stage's service settings have: where the service listens, read from the environment.
 
 Each service's class names its environment prefix (DICE_ROLLER_, FRONTEND_, DIE_SERVICE_) and
-the port its stage gives it; `lab_telemetry.load_settings` turns a bad value into one line.
+takes its ports from the lab's registry (lab_stages' stages.toml, where every port is written
+once); `lab_telemetry.load_settings` turns a bad value into one line.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import lab_stages
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 Seconds = Annotated[float, Field(gt=0, le=60)]
+
+
+def registered(stage: str, service: str, what: str = "port") -> Any:
+    """A default read from the registry when the settings are made: the `port`, `metrics_port`
+    or `url` of one service of one stage, e.g. `port: Port = registered("stage-2", "frontend")`."""
+    return Field(default_factory=lambda: getattr(lab_stages.app(stage).service(service), what))
 
 
 class ServiceSettings(BaseSettings):

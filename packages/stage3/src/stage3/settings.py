@@ -4,29 +4,29 @@ from pathlib import Path
 
 from lab_dice.dice import DICE_FILE
 from lab_dice.settings import FrontendSettings as BaseFrontendSettings
-from lab_dice.settings import Port, Seconds, ServiceSettings
+from lab_dice.settings import Port, Seconds, ServiceSettings, registered
 from pydantic_settings import SettingsConfigDict
 
 
 class DiceRollerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DICE_ROLLER_")
 
-    port: Port = 8301
+    port: Port = registered("stage-3", "dice-roller")
     # Dice, and their faults, now come from the die-service.
-    die_service_url: str = "http://127.0.0.1:8302"
+    die_service_url: str = registered("stage-3", "die-service", "url")
     timeout_seconds: Seconds = 5.0
 
 
 class FrontendSettings(BaseFrontendSettings):
-    port: Port = 8300
-    metrics_port: Port = 8309
-    dice_roller_url: str = "http://127.0.0.1:8301"
-    die_service_url: str = "http://127.0.0.1:8302"
+    port: Port = registered("stage-3", "frontend")
+    metrics_port: Port = registered("stage-3", "frontend", "metrics_port")
+    dice_roller_url: str = registered("stage-3", "dice-roller", "url")
+    die_service_url: str = registered("stage-3", "die-service", "url")
     die_service_public_url: str | None = None
 
 
 class DieServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DIE_SERVICE_")
 
-    port: Port = 8302
+    port: Port = registered("stage-3", "die-service")
     dice_file: Path = DICE_FILE

@@ -1,24 +1,24 @@
 """Stage 5's settings: stage 4's on stage 5's ports; the die-service's dice are in PostgreSQL."""
 
-from lab_dice.settings import Port, Seconds
+from lab_dice.settings import Port, Seconds, registered
 from pydantic import Field
 from stage4 import settings as stage4
 
 
 class DiceRollerSettings(stage4.DiceRollerSettings):
-    port: Port = 8501
-    die_service_url: str = "http://127.0.0.1:8502"
+    port: Port = registered("stage-5", "dice-roller")
+    die_service_url: str = registered("stage-5", "die-service", "url")
 
 
 class FrontendSettings(stage4.FrontendSettings):
-    port: Port = 8500
-    metrics_port: Port = 8509
-    dice_roller_url: str = "http://127.0.0.1:8501"
-    die_service_url: str = "http://127.0.0.1:8502"
+    port: Port = registered("stage-5", "frontend")
+    metrics_port: Port = registered("stage-5", "frontend", "metrics_port")
+    dice_roller_url: str = registered("stage-5", "dice-roller", "url")
+    die_service_url: str = registered("stage-5", "die-service", "url")
 
 
 class DieServiceSettings(stage4.DieServiceSettings):
-    port: Port = 8502
+    port: Port = registered("stage-5", "die-service")
     # postgresql://USER:PASSWORD@HOST:PORT/DATABASE; no default: credentials come from outside.
     database_url: str
     # dice_file now seeds an empty database.
