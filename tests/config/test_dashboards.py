@@ -5,7 +5,9 @@ import json
 import pytest
 
 from tests.config.repo_files import DASHBOARDS
-from tools.dashboards.generate import STAGES, path, render
+from tools.dashboards.generate import path, render, stages
+
+STAGES = stages()
 
 
 @pytest.mark.parametrize("number", STAGES)

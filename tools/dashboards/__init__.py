@@ -1,8 +1,8 @@
 """The tutorial stages' dashboards as code, built with Grafana's own SDK (grafana-foundation-sdk).
 
 `uv run nox -s dashboards` writes compose/stack/grafana/dashboards/stage-N.json for every stage
-in `generate.STAGES`; tests/config/test_dashboards.py fails when a committed file differs from
-what the generator writes. Edit these modules, not the JSON:
+in the registry (lab_stages); tests/config/test_dashboards.py fails when a committed file
+differs from what the generator writes. Edit these modules, not the JSON:
 
 - queries.py: a builder per query kind, with the provisioned datasources' uids;
 - panels.py: the kinds of panel used (time series, bar chart, stat, logs, traces, service graph);

@@ -5,16 +5,20 @@ from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
+import lab_stages
 from grafana_foundation_sdk.builders.dashboard import Dashboard, DashboardLink
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import DashboardLinkType
 
 from tools.dashboards import shared
 
-# Every tutorial stage, by number; stage N's own panels are in stage_N.py.
-STAGES = (1, 2, 3, 4, 5, 6)
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "compose" / "stack" / "grafana" / "dashboards"
+
+
+def stages() -> list[int]:
+    """Every tutorial stage in the registry, by number; stage N's own panels are in stage_N.py."""
+    return [app.stage for app in lab_stages.stages() if app.stage is not None]
 
 
 def stage_module(number: int) -> ModuleType:
@@ -28,7 +32,7 @@ def path(number: int) -> Path:
 def dashboard(number: int) -> Dashboard:
     stage = stage_module(number)
     # The compose project, which the services also report as their service.namespace.
-    project = f"stage-{number}"
+    project = lab_stages.app(f"stage-{number}").project
     builder = (
         Dashboard(f"Stage {number}: {stage.TITLE}")
         # The uid is the dashboard's URL (/d/lab-stage-N) that the tutorials link to.
@@ -61,6 +65,6 @@ def render(number: int) -> str:
 
 def write() -> list[Path]:
     """Write every stage's dashboard; returns the files written."""
-    for number in STAGES:
+    for number in stages():
         path(number).write_text(render(number))
-    return [path(number) for number in STAGES]
+    return [path(number) for number in stages()]
