@@ -50,3 +50,14 @@ def test_every_uv_run_command_in_the_docs_is_an_entry_point_or_a_tool() -> None:
         for name in re.findall(r"uv run (?:--group \S+ |--\S+ )*([\w-]+)", doc.read_text())
     }
     assert named - tools <= entry_points(), (named - tools) - entry_points()
+
+
+def test_each_chapter_says_what_every_file_of_its_stage_adds() -> None:
+    # A stage package holds only its chapter's lesson: the chapter accounts for each file of it.
+    for package in sorted(REPO.glob("packages/stage*/src/stage*")):
+        number = package.name.removeprefix("stage")
+        chapter = (REPO / f"tutorials/stage-{number}.md").read_text()
+        section = chapter.split("## What the code does", 1)[1].split("\n## ", 1)[0]
+        files = {path.name for path in package.glob("*.py")} - {"__init__.py"}
+        unnamed = {name for name in files if not re.search(rf"[`/]{re.escape(name)}`", section)}
+        assert not unnamed, f"tutorials/stage-{number}.md says nothing of {sorted(unnamed)}"
