@@ -7,10 +7,12 @@
 #
 # Layers, so that the lab's images share what they have in common instead of each carrying a copy:
 #   base            the pinned Python and the app user
-#   deps-services   third-party packages of every member, without the frontends' extras: built
-#                   once, the same layer in every image
-#   deps-frontend   deps-services plus the `frontend` extras (Streamlit and what it pulls in):
-#                   only the stages' frontend images sit on it (DEPS=frontend, EXTRAS=frontend)
+#   deps-services   third-party packages of every member with an image, without the frontends'
+#                   extras (pyproject.toml's group image-services): built once, the same layer in
+#                   every image
+#   deps-frontend   deps-services plus the `frontend` extras (Streamlit and what it pulls in;
+#                   group image-frontends): only the stages' frontend images sit on it
+#                   (DEPS=frontend, EXTRAS=frontend)
 #   the member      the member and the workspace members it needs, installed as packages; an
 #                   exact sync, so what this member does not use is gone from its image
 #                   (small layer, kilobytes of code and the removals)
@@ -48,7 +50,7 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle; fi \
-    && uv sync --frozen --no-install-workspace --no-dev --all-packages
+    && uv sync --frozen --no-install-workspace --only-group image-services
 
 FROM deps-services AS deps-frontend
 RUN --mount=from=uv,source=/uv,target=/bin/uv \
@@ -57,7 +59,7 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle; fi \
-    && uv sync --frozen --no-install-workspace --no-dev --all-packages --all-extras
+    && uv sync --frozen --no-install-workspace --only-group image-frontends
 
 # The member itself, not an editable link to the sources: they are mounted for this step only.
 # Building it downloads its build backend (hatchling): the same optional CA bundle.
