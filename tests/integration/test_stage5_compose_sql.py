@@ -5,6 +5,7 @@ import subprocess
 
 import httpx
 import pytest
+from lab_dice.dice import DICE_FILE
 
 from tests.conftest import REPO, free_port
 
@@ -47,12 +48,7 @@ def test_init_script_and_service_make_the_same_table_and_seed(
 
     seed = "SELECT name, faces, weights, failure_rate, slow_rate FROM dice ORDER BY name"
     assert psql(by_script, "-c", seed) == psql(by_service, "-c", seed)
-    names = sorted(
-        d["name"]
-        for d in json.loads(
-            (REPO / f"packages/stage{stage}/src/stage{stage}/dice.json").read_text()
-        )
-    )
+    names = sorted(d["name"] for d in json.loads(DICE_FILE.read_text()))
     assert psql(by_script, "-c", "SELECT name FROM dice ORDER BY name").split() == names
 
 
