@@ -78,3 +78,17 @@ def panels(project: str) -> list:
             f'{{resource.service.namespace="{project}" && duration > 500ms}}',
         ),
     ]
+
+
+def latency_p95_by_route(title: str, selector: str):
+    """The 95th percentile of one job's request durations, per route, with exemplars."""
+    return time_series(
+        title,
+        promql(
+            "histogram_quantile(0.95, sum by (le, handler) "
+            f"(rate(http_request_duration_seconds_bucket{{{selector}}}[$__rate_interval])))",
+            "{{handler}}",
+            exemplar=True,
+        ),
+        unit="s",
+    )

@@ -1,6 +1,6 @@
 """Stage 3's dashboard: the die-service the dice-roller asks, and what its absence does."""
 
-from tools.dashboards import stage_2
+from tools.dashboards import shared, stage_2
 from tools.dashboards.panels import time_series
 from tools.dashboards.queries import promql
 
@@ -14,16 +14,7 @@ def panels(project: str) -> list:
     dice_roller = f'compose_project="{project}", job="dice-roller"'
     return [
         *stage_2.panels(project),
-        time_series(
-            "Die-service latency p95 by route",
-            promql(
-                "histogram_quantile(0.95, sum by (le, handler) "
-                f"(rate(http_request_duration_seconds_bucket{{{die_service}}}[$__rate_interval])))",
-                "{{handler}}",
-                exemplar=True,
-            ),
-            unit="s",
-        ),
+        shared.latency_p95_by_route("Die-service latency p95 by route", die_service),
         time_series(
             "Dice-roller answers by status class (503: die-service down)",
             promql(

@@ -1,6 +1,6 @@
 """Stage 4's dashboard: GET /roll-async, many dice rolled concurrently in one request."""
 
-from tools.dashboards import stage_2
+from tools.dashboards import shared, stage_2
 from tools.dashboards.panels import TALL_FULL, time_series, traces
 from tools.dashboards.queries import promql
 
@@ -14,15 +14,8 @@ def panels(project: str) -> list:
     dice_roller = f'{stage}, job="dice-roller"'
     return [
         *stage_2.panels(project),
-        time_series(
-            "Latency p95 by route: /roll-async takes as long as its slowest die",
-            promql(
-                "histogram_quantile(0.95, sum by (le, handler) "
-                f"(rate(http_request_duration_seconds_bucket{{{dice_roller}}}[$__rate_interval])))",
-                "{{handler}}",
-                exemplar=True,
-            ),
-            unit="s",
+        shared.latency_p95_by_route(
+            "Latency p95 by route: /roll-async takes as long as its slowest die", dice_roller
         ),
         time_series(
             "Dice rolled per second, single vs concurrent requests",
