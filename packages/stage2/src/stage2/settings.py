@@ -1,15 +1,12 @@
-"""Stage 2's settings: stage 1's dice-roller on stage 2's port, and the frontend."""
+"""Stage 2's settings: stage 1's dice-roller, and the frontend (defaults: the registry)."""
 
 from lab_dice.settings import FrontendSettings as BaseFrontendSettings
-from lab_dice.settings import Port, registered
-from stage1.settings import DiceRollerSettings as Stage1DiceRollerSettings
+from stage1 import settings as stage1
 
 
-class DiceRollerSettings(Stage1DiceRollerSettings):
-    port: Port = registered("stage-2", "dice-roller")
+class DiceRollerSettings(stage1.DiceRollerSettings):
+    stage = "stage-2"
 
 
 class FrontendSettings(BaseFrontendSettings):
-    port: Port = registered("stage-2", "frontend")
-    metrics_port: Port = registered("stage-2", "frontend", "metrics_port")
-    dice_roller_url: str = registered("stage-2", "dice-roller", "url")
+    stage = "stage-2"

@@ -1,24 +1,21 @@
-"""Stage 5's settings: stage 4's on stage 5's ports; the die-service's dice are in PostgreSQL."""
+"""Stage 5's settings: stage 4's; the die-service's dice are in PostgreSQL."""
 
-from lab_dice.settings import Port, Seconds, registered
+from lab_dice.settings import Seconds
 from pydantic import Field
 from stage4 import settings as stage4
 
 
 class DiceRollerSettings(stage4.DiceRollerSettings):
-    port: Port = registered("stage-5", "dice-roller")
-    die_service_url: str = registered("stage-5", "die-service", "url")
+    stage = "stage-5"
 
 
 class FrontendSettings(stage4.FrontendSettings):
-    port: Port = registered("stage-5", "frontend")
-    metrics_port: Port = registered("stage-5", "frontend", "metrics_port")
-    dice_roller_url: str = registered("stage-5", "dice-roller", "url")
-    die_service_url: str = registered("stage-5", "die-service", "url")
+    stage = "stage-5"
 
 
 class DieServiceSettings(stage4.DieServiceSettings):
-    port: Port = registered("stage-5", "die-service")
+    stage = "stage-5"
+
     # postgresql://USER:PASSWORD@HOST:PORT/DATABASE; no default: credentials come from outside.
     database_url: str
     # dice_file now seeds an empty database.
