@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))  # the repository's test helpers (tests/docker)
 
 from tests.config.repo_files import dockerfile_base_images, load_yaml  # noqa: E402
 from tests.docker import standins  # noqa: E402
+from tests.docker.lab import bytes_above  # noqa: E402
 from tests.docker.overrides import images_compose, write_overrides  # noqa: E402
 from tools.doctor import mebibytes  # noqa: E402
 
@@ -118,8 +119,9 @@ def main() -> None:
         ours = size(service["image"])
         print(f"  {name}: {ours / MB:.0f} MB, {(ours - base_size) / MB:.0f} above the base "
               f"({ours / base_size:.2f} x)")  # fmt: skip
-    df = json.loads(sh("docker", "system", "df", "--format", "{{json .}}").splitlines()[0])
-    print(f"  all images on this engine, shared layers once: {df['Size']}")
+    together = bytes_above(base, [service["image"] for service in members.values()])
+    print(f"  all {len(members)} images together, shared layers once: {together / MB:.0f} MB "
+          "above the base")  # fmt: skip
 
     print("\n## up --wait and memory under traffic-gen")
     sh(*nox, "down", env=env)
