@@ -8,7 +8,7 @@ from typing import TypeVar
 from lab_dice.settings import FrontendSettings
 from lab_telemetry import load_settings
 
-from lab_frontend.runtime import Runtime
+from lab_frontend.runtime import Runtime, start_runtime
 
 S = TypeVar("S", bound=FrontendSettings)
 
@@ -17,7 +17,10 @@ started: Runtime | None = None
 
 
 def serve_page(
-    page: Path, settings_class: type[S], start: Callable[[S], Runtime], program: str
+    page: Path,
+    settings_class: type[S],
+    program: str,
+    start: Callable[[S], Runtime] = start_runtime,
 ) -> None:
     global started
     settings = load_settings(settings_class, program)

@@ -3,20 +3,25 @@
 from collections.abc import Callable
 
 import streamlit as st
+from lab_dice.settings import FrontendSettings
 from lab_telemetry import explore_url
 
 from lab_frontend import launcher
-from lab_frontend.runtime import Outcome, Runtime
+from lab_frontend.runtime import Outcome, Runtime, start_runtime
 
 
-def runtime(start: Callable[[], Runtime]) -> Runtime:
+def runtime(
+    settings_class: type[FrontendSettings],
+    start: Callable[[FrontendSettings], Runtime] = start_runtime,
+) -> Runtime:
     """The runtime the entry point started; a page run on its own (a test) starts one once."""
-    return launcher.started or _started_once(f"{start.__module__}.{start.__qualname__}", start)
+    name = f"{settings_class.__module__}.{settings_class.__qualname__}"
+    return launcher.started or _started_once(name, lambda: start(settings_class()))
 
 
 @st.cache_resource
 def _started_once(name: str, _start: Callable[[], Runtime]) -> Runtime:
-    # Cached by `name`, the function that starts it: a runtime per stage when tests run pages.
+    # Cached by `name`, the stage's settings: a runtime per stage when tests run pages.
     return _start()
 
 

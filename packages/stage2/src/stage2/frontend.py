@@ -19,8 +19,8 @@ from stage2.settings import FrontendSettings
 logger = logging.getLogger(__name__)
 
 
-def start(settings: FrontendSettings | None = None) -> Runtime:
-    runtime = start_runtime(settings or FrontendSettings())
+def start(settings: FrontendSettings) -> Runtime:
+    runtime = start_runtime(settings)
     for die in DICE:
         for outcome in ("ok", "error"):
             runtime.rolls.labels(die, outcome)  # series at 0 from the start
@@ -57,4 +57,4 @@ def roll(
 
 
 def main() -> None:
-    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage2-frontend")
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, "stage2-frontend", start)

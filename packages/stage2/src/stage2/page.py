@@ -5,10 +5,11 @@ from lab_frontend import widgets
 from stage1.dice_roller import DICE
 
 from stage2.frontend import roll, start
+from stage2.settings import FrontendSettings
 
 
 def main() -> None:
-    rt = widgets.runtime(start)
+    rt = widgets.runtime(FrontendSettings, start)
     roller = rt.settings.dice_roller_public_url or rt.settings.dice_roller_url
     widgets.header(f"Stage 2: this page calls the dice-roller at {roller}")
     die = st.radio("Die", DICE, horizontal=True, key="die")

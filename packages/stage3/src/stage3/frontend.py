@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from lab_frontend.launcher import serve_page
-from lab_frontend.runtime import Runtime, Unanswered, get_json, start_runtime
+from lab_frontend.runtime import Runtime, Unanswered, get_json
 
 from stage3.settings import FrontendSettings
 
@@ -13,10 +13,6 @@ logger = logging.getLogger(__name__)
 
 class DiceUnavailable(RuntimeError):
     """The die-service cannot be asked for its dice; the message is for the page."""
-
-
-def start(settings: FrontendSettings | None = None) -> Runtime:
-    return start_runtime(settings or FrontendSettings())
 
 
 def list_dice(runtime: Runtime) -> list[str]:
@@ -35,4 +31,4 @@ def list_dice(runtime: Runtime) -> list[str]:
 
 
 def main() -> None:
-    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage3-frontend")
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, "stage3-frontend")

@@ -5,7 +5,8 @@ from lab_frontend import widgets
 from lab_frontend.runtime import Runtime
 from stage2.frontend import roll
 
-from stage3.frontend import DiceUnavailable, list_dice, start
+from stage3.frontend import DiceUnavailable, list_dice
+from stage3.settings import FrontendSettings
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -34,7 +35,7 @@ def offered_dice(rt: Runtime) -> list[str] | None:
 
 
 def main() -> None:
-    rt = widgets.runtime(start)
+    rt = widgets.runtime(FrontendSettings)
     header(rt, 3)
     if (offered := offered_dice(rt)) is None:
         return

@@ -4,14 +4,10 @@ dice-roller; the click's span is stage 2's, with how many dice."""
 from pathlib import Path
 
 from lab_frontend.launcher import serve_page
-from lab_frontend.runtime import Outcome, Runtime, get_json, start_runtime
+from lab_frontend.runtime import Outcome, Runtime, get_json
 from stage2.frontend import roll
 
 from stage4.settings import FrontendSettings
-
-
-def start(settings: FrontendSettings | None = None) -> Runtime:
-    return start_runtime(settings or FrontendSettings())
 
 
 def roll_many(runtime: Runtime, die: str, times: int) -> Outcome:
@@ -24,4 +20,4 @@ def roll_many(runtime: Runtime, die: str, times: int) -> Outcome:
 
 
 def main() -> None:
-    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage4-frontend")
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, "stage4-frontend")

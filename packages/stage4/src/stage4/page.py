@@ -6,7 +6,8 @@ from lab_frontend.runtime import Runtime
 from stage2.frontend import roll
 from stage3.page import header, offered_dice
 
-from stage4.frontend import roll_many, start
+from stage4.frontend import roll_many
+from stage4.settings import FrontendSettings
 
 
 def roll_buttons(rt: Runtime, die: str) -> None:
@@ -19,7 +20,7 @@ def roll_buttons(rt: Runtime, die: str) -> None:
 
 
 def main() -> None:
-    rt = widgets.runtime(start)
+    rt = widgets.runtime(FrontendSettings)
     header(rt, 4)
     if (offered := offered_dice(rt)) is None:
         return

@@ -3,17 +3,13 @@
 from pathlib import Path
 
 from lab_frontend.launcher import serve_page
-from lab_frontend.runtime import Runtime, Unanswered, call, detail, start_runtime
+from lab_frontend.runtime import Runtime, Unanswered, call, detail
 
 from stage5.settings import FrontendSettings
 
 
 class AddDieError(ValueError):
     """A die that could not be added; the message is for the page."""
-
-
-def start(settings: FrontendSettings | None = None) -> Runtime:
-    return start_runtime(settings or FrontendSettings())
 
 
 def add_die(runtime: Runtime, name: str, faces: str, weights: str, failure_rate: float) -> str:
@@ -42,4 +38,4 @@ def add_die(runtime: Runtime, name: str, faces: str, weights: str, failure_rate:
 
 
 def main() -> None:
-    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage5-frontend")
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, "stage5-frontend")

@@ -6,7 +6,8 @@ from lab_frontend.runtime import Runtime
 from stage3.page import dice, header, offered_dice
 from stage4.page import roll_buttons
 
-from stage5.frontend import AddDieError, add_die, start
+from stage5.frontend import AddDieError, add_die
+from stage5.settings import FrontendSettings
 
 
 def add_die_form(rt: Runtime) -> None:
@@ -26,7 +27,7 @@ def add_die_form(rt: Runtime) -> None:
 
 
 def main() -> None:
-    rt = widgets.runtime(start)
+    rt = widgets.runtime(FrontendSettings)
     header(rt, 5)
     add_die_form(rt)
     if (offered := offered_dice(rt)) is None:

@@ -3,17 +3,13 @@
 from pathlib import Path
 
 from lab_frontend.launcher import serve_page
-from lab_frontend.runtime import Runtime, Unanswered, call, detail, start_runtime
+from lab_frontend.runtime import Runtime, Unanswered, call, detail
 
 from stage6.settings import FrontendSettings
 
 
 class FaultsError(ValueError):
     """Faults that could not be changed; the message is for the page."""
-
-
-def start(settings: FrontendSettings | None = None) -> Runtime:
-    return start_runtime(settings or FrontendSettings())
 
 
 def set_faults(
@@ -39,4 +35,4 @@ def set_faults(
 
 
 def main() -> None:
-    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, start, "stage6-frontend")
+    serve_page(Path(__file__).with_name("page.py"), FrontendSettings, "stage6-frontend")

@@ -7,7 +7,8 @@ from stage3.page import header, offered_dice
 from stage4.page import roll_buttons
 from stage5.page import add_die_form
 
-from stage6.frontend import FaultsError, set_faults, start
+from stage6.frontend import FaultsError, set_faults
+from stage6.settings import FrontendSettings
 
 
 def faults_form(rt: Runtime, offered: list[str]) -> None:
@@ -26,7 +27,7 @@ def faults_form(rt: Runtime, offered: list[str]) -> None:
 
 
 def main() -> None:
-    rt = widgets.runtime(start)
+    rt = widgets.runtime(FrontendSettings)
     header(rt, 6)
     add_die_form(rt)
     if (offered := offered_dice(rt)) is None:
