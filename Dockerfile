@@ -7,12 +7,11 @@
 #
 # Layers, so that the lab's images share what they have in common instead of each carrying a copy:
 #   base            the pinned Python and the app user
-#   deps-services   third-party packages of every member with an image, without the frontends'
-#                   extras (pyproject.toml's group image-services): built once, the same layer in
-#                   every image
-#   deps-frontend   deps-services plus the `frontend` extras (Streamlit and what it pulls in;
-#                   group image-frontends): only the stages' frontend images sit on it
-#                   (DEPS=frontend, EXTRAS=frontend)
+#   deps-services   third-party packages of every member but lab-frontend (pyproject.toml's group
+#                   `members`): built once, the same layer in every image
+#   deps-frontend   deps-services plus lab-frontend's (Streamlit and what it pulls in; group
+#                   `frontends`): only the stages' frontend images sit on it (DEPS=frontend,
+#                   EXTRAS=frontend)
 #   the member      the member and the workspace members it needs, installed as packages; an
 #                   exact sync, so what this member does not use is gone from its image
 #                   (small layer, kilobytes of code and the removals)
@@ -50,7 +49,7 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle; fi \
-    && uv sync --frozen --no-install-workspace --only-group image-services
+    && uv sync --frozen --no-install-workspace --only-group members
 
 FROM deps-services AS deps-frontend
 RUN --mount=from=uv,source=/uv,target=/bin/uv \
@@ -59,7 +58,7 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
     --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle; fi \
-    && uv sync --frozen --no-install-workspace --only-group image-frontends
+    && uv sync --frozen --no-install-workspace --only-group members --only-group frontends
 
 # The member itself, not an editable link to the sources: they are mounted for this step only.
 # Building it downloads its build backend (hatchling): the same optional CA bundle.

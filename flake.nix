@@ -39,6 +39,8 @@
               nodejs
               curl
               git
+              # wc and the like, which the chapters use; on macOS too, not the BSD ones.
+              coreutils
             ]
             # Headless Chromium for the browser tests, and taskset for the benchmarks, on Linux.
             ++ lib.optionals stdenv.isLinux [

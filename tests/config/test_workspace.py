@@ -35,6 +35,7 @@ PROVIDED_BY = {
     "taskset": "util-linux",
     "curl": "curl",
     "git": "git",
+    "wc": "coreutils",
 }
 # Commands the workspace's own virtualenv provides once `uv sync` ran (the shell hook does).
 FROM_THE_WORKSPACE = {"nox", "pytest", "ruff", "shellcheck", "hadolint", "yamllint"}
