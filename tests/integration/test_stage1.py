@@ -4,7 +4,8 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port, run_entry_point
+from tests.support.ports import free_port
+from tests.support.processes import run_entry_point
 
 SERVER = 2  # SPAN_KIND_SERVER in OTLP
 

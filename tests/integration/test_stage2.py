@@ -8,7 +8,9 @@ import streamlit as st
 from lab_telemetry.testing import OtlpReceiver, poll_until
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, free_port, occupied_port, run_entry_point
+from tests.support.paths import REPO
+from tests.support.ports import free_port, occupied_port
+from tests.support.processes import run_entry_point
 
 PAGE = REPO / "packages/stage2/src/stage2/page.py"
 

@@ -9,7 +9,9 @@ import streamlit as st
 from lab_telemetry.testing import OtlpReceiver, poll_until
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, entry_point, free_port
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.processes import entry_point
 
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 FAILING_DICE = [

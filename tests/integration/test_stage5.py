@@ -6,7 +6,8 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port, run_entry_point
+from tests.support.ports import free_port
+from tests.support.processes import run_entry_point
 
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 NEW_DIE = {"name": "d8", "faces": [1, 2, 3, 4, 5, 6, 7, 8], "failure_rate": 0.0}

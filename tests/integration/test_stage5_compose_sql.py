@@ -6,7 +6,8 @@ import subprocess
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.support.paths import REPO
+from tests.support.ports import free_port
 
 STAGES = pytest.mark.parametrize("stage", [5, 6])
 COLUMNS = (

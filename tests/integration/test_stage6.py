@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 FAULTS = "/dice/{}/faults"
 
