@@ -16,6 +16,7 @@ import lab_stages
 import pytest
 from lab_dice.dice import DICE_FILE
 from lab_telemetry.testing import OtlpReceiver, ReceivedSpan, poll_until
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import browser
@@ -70,12 +71,22 @@ def add_die(page, run: StageRun) -> None:
     page.get_by_label("Faces").fill("1, 2, 3, 4")
     page.get_by_role("button", name="Add die").click()
     page.get_by_text("Added the die 'd4'.").wait_for()
+    page.get_by_test_id("stRadio").get_by_text("d4", exact=True).wait_for()  # the page reran
 
 
 def set_faults(page, run: StageRun) -> None:
     form = page.get_by_test_id("stForm").filter(has_text="Faults of a die")
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="fair", exact=True).click()
+    fair = page.get_by_role("option", name="fair", exact=True)
+    # A click while the page still reruns can land on a list that is being replaced: open it
+    # again until it shows its options.
+    for _ in range(5):
+        form.get_by_test_id("stSelectbox").click()
+        try:
+            fair.wait_for(timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    fair.click()
     form.get_by_role("button", name="Set faults").click()
     page.get_by_text("The fair die now fails 0% of rolls").wait_for()
 
