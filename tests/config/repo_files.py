@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 COMPOSE_FILES = sorted((REPO / "compose").glob("*/compose.yaml"))
 STACK_COMPOSE = REPO / "compose" / "stack" / "compose.yaml"
 DASHBOARDS = sorted((REPO / "compose" / "stack" / "grafana" / "dashboards").glob("*.json"))

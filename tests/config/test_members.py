@@ -12,7 +12,8 @@ import tomllib
 
 import pytest
 
-from tests.conftest import REPO, require
+from tests.support.paths import REPO
+from tests.support.prerequisites import require
 
 MEMBERS = sorted(p.parent for p in REPO.glob("packages/*/pyproject.toml"))
 # (member, extra): every member alone, and each member with a frontend extra with it.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.config.repo_files import DASHBOARDS, REPO, dashboard_targets
-from tests.conftest import require
+from tests.support.prerequisites import require
 
 GRAMMARS = REPO / "tests" / "grammars"
 DOCS = [

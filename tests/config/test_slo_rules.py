@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.config.repo_files import DASHBOARDS, PROMETHEUS_CONFIG, REPO, load_yaml
-from tests.conftest import require_tool
+from tests.support.prerequisites import require_tool
 from tools.slo_rules import ALERTS, DASHBOARD_URL, render
 
 SLOS = REPO / "compose/stack/prometheus/slos.yaml"

@@ -20,7 +20,7 @@ from tests.config.repo_files import (
     load_yaml,
     services,
 )
-from tests.conftest import require_tool
+from tests.support.prerequisites import require_tool
 
 OPT_IN_LABELS = {"lab.metrics.port", "lab.logs"}
 

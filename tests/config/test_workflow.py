@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-import tests.conftest as conftest
 from tests.config.repo_files import REPO
 from tests.config.test_stack_configs import venv_tool
+from tests.support import browser
 
 WORKFLOWS_DIR = REPO / ".github" / "workflows"
 WORKFLOWS = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
@@ -110,7 +110,7 @@ def test_every_action_is_pinned_to_a_version(path: Path) -> None:
         assert PINNED.fullmatch(ref), f"{use}: pin {name} to a release tag or a commit"
 
 
-# The browser tests' Chromium (conftest.chromium_executable). A stand-in for Playwright says where
+# The browser tests' Chromium (browser.chromium_executable). A stand-in for Playwright says where
 # `playwright install chromium` would have put its browser; None where it must not be asked.
 
 
@@ -128,16 +128,16 @@ def touch(path: Path) -> Path:
 def test_lab_chromium_replaces_the_system_chromium(tmp_path, monkeypatch) -> None:
     chosen = touch(tmp_path / "chrome")
     monkeypatch.setenv("LAB_CHROMIUM", str(chosen))
-    monkeypatch.setattr(conftest, "CHROMIUM", str(touch(tmp_path / "chromium")))
-    executable = conftest.chromium_executable(fake_playwright(None))
+    monkeypatch.setattr(browser, "CHROMIUM", str(touch(tmp_path / "chromium")))
+    executable = browser.chromium_executable(fake_playwright(None))
     assert executable == str(chosen)
 
 
 def test_a_missing_lab_chromium_is_reported_not_replaced(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("LAB_CHROMIUM", str(tmp_path / "absent"))
-    monkeypatch.setattr(conftest, "CHROMIUM", str(touch(tmp_path / "chromium")))
+    monkeypatch.setattr(browser, "CHROMIUM", str(touch(tmp_path / "chromium")))
     with pytest.raises((pytest.skip.Exception, pytest.fail.Exception), match="LAB_CHROMIUM"):
-        conftest.chromium_executable(fake_playwright(None))
+        browser.chromium_executable(fake_playwright(None))
 
 
 def test_the_system_chromium_comes_first_and_playwrights_is_not_looked_for(
@@ -145,20 +145,20 @@ def test_the_system_chromium_comes_first_and_playwrights_is_not_looked_for(
 ) -> None:
     monkeypatch.delenv("LAB_CHROMIUM", raising=False)
     system = touch(tmp_path / "chromium")
-    monkeypatch.setattr(conftest, "CHROMIUM", str(system))
-    assert conftest.chromium_executable(fake_playwright(None)) == str(system)
+    monkeypatch.setattr(browser, "CHROMIUM", str(system))
+    assert browser.chromium_executable(fake_playwright(None)) == str(system)
 
 
 def test_without_a_system_chromium_playwrights_installed_one_is_used(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("LAB_CHROMIUM", raising=False)
-    monkeypatch.setattr(conftest, "CHROMIUM", str(tmp_path / "absent"))
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "absent"))
     bundled = touch(tmp_path / "chrome-linux64-chrome")
-    assert conftest.chromium_executable(fake_playwright(bundled)) == str(bundled)
+    assert browser.chromium_executable(fake_playwright(bundled)) == str(bundled)
 
 
 def test_without_any_chromium_the_browser_tests_skip_or_fail_in_ci(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("LAB_CHROMIUM", raising=False)
-    monkeypatch.setattr(conftest, "CHROMIUM", str(tmp_path / "absent"))
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "absent"))
     playwright = fake_playwright(tmp_path / "not-installed")
     with pytest.raises((pytest.skip.Exception, pytest.fail.Exception), match="chromium not found"):
-        conftest.chromium_executable(playwright)
+        browser.chromium_executable(playwright)

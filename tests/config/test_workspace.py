@@ -11,7 +11,7 @@ import pytest
 
 from tests.config.repo_files import REPO, all_services, host_ports
 from tests.config.test_docs import nox_sessions
-from tests.conftest import require_tool
+from tests.support.prerequisites import require_tool
 
 FLAKE = REPO / "flake.nix"
 DEVCONTAINER = REPO / ".devcontainer" / "devcontainer.json"

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import require
 from tests.docker.lab import Lab
 from tests.docker.overrides import write_overrides
+from tests.support.prerequisites import require
 
 
 def engine_answers() -> bool:

@@ -15,8 +15,8 @@ import pytest
 from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import STACK_COMPOSE, load_yaml
-from tests.conftest import background_traffic
 from tests.docker.lab import PROMETHEUS, Lab, container_logs, containers, run
+from tests.support.traffic import background_traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 

@@ -11,13 +11,11 @@ from lab_telemetry.testing import poll_until
 
 from tests.config.repo_files import DASHBOARDS, promql_queries
 from tests.config.test_query_grammars import parse
-from tests.conftest import (
-    REPO,
-    background_traffic,
-    discovery_labels,
-    free_port,
-    require_tool,
-)
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.prerequisites import require_tool
+from tests.support.prometheus import discovery_labels
+from tests.support.traffic import background_traffic
 from tools.slo_rules import render
 
 # What Grafana substitutes before a query reaches Prometheus.

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import occupied_port, run_entry_point
+from tests.support.ports import occupied_port
+from tests.support.processes import run_entry_point
 
 
 def test_rolls_3d6_and_prints_no_exporter_errors_with_the_sdk_off(start_dice_roller) -> None:

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 
 def test_prometheus_scrapes_the_dice_roller(start_service, start_prometheus) -> None:

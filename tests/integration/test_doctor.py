@@ -17,7 +17,7 @@ import pytest
 from dotenv import dotenv_values
 
 from tests.config.repo_files import REPO, STACK_COMPOSE, load_yaml
-from tests.conftest import occupied_port
+from tests.support.ports import occupied_port
 
 FAKE_DOCKER = REPO / "tests" / "support" / "fake_docker_cli.py"
 NOX = str(Path(sys.executable).parent / "nox")

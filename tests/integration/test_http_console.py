@@ -5,8 +5,8 @@ import json
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port
 from tests.support.echo import EchoServer
+from tests.support.ports import free_port
 
 
 @pytest.fixture

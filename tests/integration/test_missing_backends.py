@@ -12,7 +12,8 @@ import time
 
 import httpx
 
-from tests.conftest import Service, free_port
+from tests.support.ports import free_port
+from tests.support.processes import Service
 
 INTERVAL_MS = 5000  # OTEL_BSP_SCHEDULE_DELAY: the SDK's default, set so the outer one cannot leak
 REQUESTS, SECONDS = 100, 15

@@ -23,7 +23,10 @@ from tests.config.test_query_grammars import (
     doc_queries,
     parse,
 )
-from tests.conftest import REPO, discovery_labels, free_port, require_tool
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.prerequisites import require_tool
+from tests.support.prometheus import discovery_labels
 
 STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-6,deployment.environment.name=lab"}
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}

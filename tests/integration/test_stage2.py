@@ -1,14 +1,17 @@
-"""Stage 2: the Streamlit frontend calls the dice-roller; one trace crosses both services."""
+"""Stage 2: the Streamlit frontend calls the dice-roller. The page and its process; the trace a
+click makes across both services is in the signal matrix (test_stage_signals.py)."""
 
 from pathlib import Path
 
 import httpx
 import pytest
 import streamlit as st
-from lab_telemetry.testing import OtlpReceiver, poll_until
+from lab_telemetry.testing import OtlpReceiver
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, free_port, occupied_port, run_entry_point
+from tests.support.paths import REPO
+from tests.support.ports import free_port, occupied_port
+from tests.support.processes import run_entry_point
 
 PAGE = REPO / "packages/stage2/src/stage2/page.py"
 
@@ -59,51 +62,6 @@ def test_dice_roller_down_shows_a_readable_message(monkeypatch) -> None:
     app.button(key="roll").click().run()
     assert not app.exception
     assert app.error[0].value == f"The dice-roller at {url} is not answering. Is it running?"
-
-
-def test_browser_click_gives_one_trace_across_frontend_and_dice_roller(
-    start_service, dice_roller, otlp_receiver: OtlpReceiver, browser_page
-) -> None:
-    port = free_port()
-    frontend = start_service(
-        "stage2-frontend",
-        {
-            "FRONTEND_PORT": str(port),
-            "FRONTEND_METRICS_PORT": str(free_port()),
-            "FRONTEND_DICE_ROLLER_URL": dice_roller.base_url,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        },
-        port,
-        ready_path="/_stcore/health",
-    )
-    page = browser_page
-    page.goto(f"http://127.0.0.1:{port}")
-    page.get_by_role("button", name="Roll").click()
-    page.get_by_text("The fair die rolled").wait_for()
-    trace_id = page.locator("a[href*='/explore?']").inner_text().strip()
-    assert len(trace_id) == 32
-
-    def whole_trace():
-        # Both services' spans: each exports in its own batches, so a count alone is not enough.
-        spans = otlp_receiver.trace(trace_id)
-        names = {(s.service, s.name) for s in spans}
-        wanted = {("frontend", "roll die"), ("frontend", "GET"), ("dice-roller", "GET /roll")}
-        return wanted <= names and spans
-
-    spans = poll_until(whole_trace, timeout=20, what="the click's trace from both services")
-    by_service = {(s.service, s.name): s for s in spans}
-    click = by_service[("frontend", "roll die")]
-    server = by_service[("dice-roller", "GET /roll")]
-    (client,) = [s for s in spans if s.service == "frontend" and s.parent_span_id == click.span_id]
-    assert click.parent_span_id == ""  # the click starts the trace
-    assert server.parent_span_id == client.span_id  # W3C context crossed over httpx
-    assert client.kind == 3  # SPAN_KIND_CLIENT
-    # Both services' log lines carry the trace id of the span they were written in.
-    usage = frontend.wait_for_log(event="roll")
-    assert (usage["trace_id"], usage["span_id"]) == (trace_id, click.span_id)
-    access = dice_roller.wait_for_log(logger="uvicorn.access", path="/roll?die=fair")
-    assert (access["trace_id"], access["span_id"]) == (trace_id, server.span_id)
 
 
 def test_the_page_file_is_what_the_entry_point_serves() -> None:

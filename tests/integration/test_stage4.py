@@ -7,7 +7,7 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 
 @pytest.fixture

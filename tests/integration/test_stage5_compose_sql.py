@@ -7,7 +7,8 @@ import httpx
 import pytest
 from lab_dice.dice import DICE_FILE
 
-from tests.conftest import REPO, free_port
+from tests.support.paths import REPO
+from tests.support.ports import free_port
 
 STAGES = pytest.mark.parametrize("stage", [5, 6])
 COLUMNS = (
@@ -48,6 +49,7 @@ def test_init_script_and_service_make_the_same_table_and_seed(
 
     seed = "SELECT name, faces, weights, failure_rate, slow_rate FROM dice ORDER BY name"
     assert psql(by_script, "-c", seed) == psql(by_service, "-c", seed)
+    # Every stage seeds from lab-dice's dice file (the die-service's default DIE_SERVICE_DICE_FILE).
     names = sorted(d["name"] for d in json.loads(DICE_FILE.read_text()))
     assert psql(by_script, "-c", "SELECT name FROM dice ORDER BY name").split() == names
 

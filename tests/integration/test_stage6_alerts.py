@@ -18,7 +18,11 @@ import pytest
 import yaml
 from lab_telemetry.testing import poll_until
 
-from tests.conftest import REPO, answers, background_traffic, free_port, require
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.prerequisites import require
+from tests.support.processes import answers
+from tests.support.traffic import background_traffic
 from tools.slo_rules import render
 
 SLOS = REPO / "compose/stack/prometheus/slos.yaml"

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from lab_telemetry.testing import OtlpReceiver, poll_until
 
-from tests.conftest import entry_point, free_port
+from tests.support.ports import free_port
+from tests.support.processes import entry_point
 
 
 def traffic_gen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

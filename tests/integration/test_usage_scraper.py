@@ -15,8 +15,10 @@ from usage_scraper.scraper import Scraper, ScraperMetrics
 from usage_scraper.settings import ScraperSettings
 from usage_scraper.store import Store
 
-from tests.conftest import REPO, free_port, run_entry_point
 from tests.support.fake_loki import FakeLoki
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.processes import run_entry_point
 
 NOW = 1_800_000_000 * 10**9  # a fixed "now": the window ends at NOW minus the safety lag
 LABELS = {"usage": "true", "service_name": "dice-roller", "compose_project": "stage-1"}

@@ -5,7 +5,7 @@ import runpy
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_the_readme_example_serves_its_route_health_and_metrics(tmp_path) -> None:

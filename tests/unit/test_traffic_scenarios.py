@@ -5,7 +5,7 @@ import yaml
 from traffic_gen.scenarios import scenario_for
 from traffic_gen.stats import RunStats, percentile
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def plan(target: str, seed: int, users: int = 3, per_user: int = 50) -> list[list[tuple]]:
