@@ -1,6 +1,7 @@
 # One image recipe for every workspace member, built from the repository root:
 #   docker compose -f compose/dice-roller/compose.yaml build
-# PACKAGE names the member; its console script of the same name is the default command.
+# PACKAGE names the member; its console script of the same name, where it has one, is the default
+# command (a stage's compose file names the script of each service).
 # No `# syntax=` line on purpose: it makes BuildKit pull a frontend image first, so a build with no
 # registry at hand (offline, or a mirror only for packages) fails; the engine's built-in frontend
 # already has what this file uses (RUN --mount of caches, binds and secrets).
@@ -11,10 +12,10 @@
 #                   `members`): built once, the same layer in every image
 #   deps-frontend   deps-services plus lab-frontend's (Streamlit and what it pulls in; group
 #                   `frontends`): only the stages' frontend images sit on it (DEPS=frontend,
-#                   EXTRAS=frontend)
+#                   which also installs the member's `frontend` extra)
 #   the member      the member and the workspace members it needs, installed as packages; an
-#                   exact sync, so what this member does not use is gone from its image
-#                   (small layer, kilobytes of code and the removals)
+#                   exact sync, so what it does not use is removed from its filesystem (the
+#                   bytes stay in the shared layer, stored once): a layer of kilobytes
 
 # The two base images, pinned; build arguments only so that an image built elsewhere (a mirror, a
 # local copy) can stand in for them. Declared before the first FROM so FROM lines can use them.
@@ -65,13 +66,16 @@ RUN --mount=from=uv,source=/uv,target=/bin/uv \
 # hadolint ignore=DL3006
 FROM deps-${DEPS}
 ARG PACKAGE
-ARG EXTRAS=""
+ARG DEPS
+# The sources are mounted writable so that building the members may write beside them; what is
+# written there is discarded with the mount.
 RUN --mount=from=uv,source=/uv,target=/bin/uv \
     --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,target=/src,rw \
     --mount=type=secret,id=ca-bundle,required=false \
     if [ -s /run/secrets/ca-bundle ]; then export SSL_CERT_FILE=/run/secrets/ca-bundle; fi \
-    && uv sync --frozen --no-dev --no-editable --package "${PACKAGE}" ${EXTRAS:+--extra "${EXTRAS}"} \
+    && if [ "${DEPS}" = frontend ]; then set -- --extra frontend; fi \
+    && uv sync --frozen --no-dev --no-editable --package "${PACKAGE}" "$@" \
     && ln -s "/app/.venv/bin/${PACKAGE}" /app/entrypoint
 WORKDIR /app
 USER 10001:10001

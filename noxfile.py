@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import nox
-from dotenv import dotenv_values, set_key
 
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
@@ -108,6 +107,8 @@ def run_doctor(session: nox.Session, files: list[Path]) -> str:
 
 def env_values(path: Path = ENV_FILE) -> dict[str, str]:
     """The variables a dotenv file sets: none when it does not exist, none for a bare name."""
+    from dotenv import dotenv_values  # the workspace's `tools` group: `uv run nox`
+
     return {name: value for name, value in dotenv_values(path).items() if value is not None}
 
 
@@ -156,6 +157,8 @@ def ensure_env_file(session: nox.Session, docker_gid: str | None = None) -> None
             changed[name] = value
     if not changed:
         return
+    from dotenv import set_key
+
     # Made 0600 before a secret is in it; set_key keeps the file's mode when it rewrites it.
     os.close(os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT, 0o600))
     for name, value in changed.items():

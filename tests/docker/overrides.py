@@ -135,7 +135,7 @@ def images_compose(directory: Path) -> Path:
         # A stage's frontend has an image of its own: the member with its `frontend` extra.
         variants = {project["name"]: {}}
         if "frontend" in project.get("optional-dependencies", {}):
-            variants[f"{project['name']}-frontend"] = {"DEPS": "frontend", "EXTRAS": "frontend"}
+            variants[f"{project['name']}-frontend"] = {"DEPS": "frontend"}
         for image, args in variants.items():
             build = {
                 "context": str(REPO),

@@ -45,7 +45,7 @@ def test_every_app_image_builds_runs_unprivileged_and_is_reported(lab: Lab) -> N
              "--entrypoint", "python", image, "-c", probe],
             timeout=120,
         ).stdout.split()  # fmt: skip
-        frontend = args.get("EXTRAS") == "frontend"
+        frontend = args.get("DEPS") == "frontend"
         assert installed == [image.rpartition(":")[2], str(frontend)], f"{image}: {installed}"
         rows.append((image, image_size(image)))
 

@@ -83,5 +83,6 @@ class Database:
             raise DatabaseUnavailable(str(exc) or type(exc).__name__) from None
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()

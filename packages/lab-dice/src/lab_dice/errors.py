@@ -6,7 +6,6 @@ document, and a client generated from it, knows every answer.
 """
 
 import math
-from collections.abc import Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -15,10 +14,10 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute
+from starlette.routing import compile_path
 
 
 class ErrorMessage(BaseModel):
@@ -39,14 +38,15 @@ def error_responses(*codes: int) -> dict[int | str, dict]:
     return {code: {"model": ErrorMessage, "description": MEANINGS[code]} for code in codes}
 
 
-def api_routes(routes: list[BaseRoute]) -> Iterator[APIRoute]:
-    """Every API route, also those of routers included into the app (which FastAPI keeps as one
-    entry holding the router)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif (included := getattr(route, "original_router", None)) is not None:
-            yield from api_routes(included.routes)
+def methods_at(app: FastAPI, path: str) -> set[str]:
+    """Every method some route of the app answers at `path`, routers included into it too (with
+    their prefixes: FastAPI's route contexts give each route's full path)."""
+    return {
+        method
+        for context in iter_route_contexts(app.routes)
+        if context.methods and context.path and compile_path(context.path)[0].match(path)
+        for method in context.methods
+    }
 
 
 def add_protocol_fixes(app: FastAPI) -> None:
@@ -69,11 +69,6 @@ def add_protocol_fixes(app: FastAPI) -> None:
         if exc.status_code == 405:
             # Starlette lists only the methods of the first route whose path matches, and GET
             # and POST /dice are two routes; Allow must name every method (RFC 9110, 15.5.6).
-            methods = {
-                method
-                for route in api_routes(app.routes)
-                if route.path_regex.match(request.url.path)
-                for method in route.methods
-            }
+            methods = methods_at(app, request.url.path)
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(methods))}
         return await http_exception_handler(request, exc)

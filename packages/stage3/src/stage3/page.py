@@ -10,8 +10,8 @@ from stage3.settings import FrontendSettings
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def dice(_runtime: Runtime) -> list[str]:
-    # Cached briefly: every click reruns the page, and the list rarely changes.
+def dice(die_service_url: str, _runtime: Runtime) -> list[str]:
+    # Cached briefly, by die-service: every click reruns the page, and the list rarely changes.
     return list_dice(_runtime)
 
 
@@ -28,7 +28,7 @@ def header(rt: Runtime, stage: int) -> None:
 def offered_dice(rt: Runtime) -> list[str] | None:
     """The dice to pick from, or None (and the reason shown) when the die-service is down."""
     try:
-        return dice(rt)
+        return dice(rt.settings.die_service_url, rt)  # type: ignore[attr-defined]
     except DiceUnavailable as exc:
         st.error(str(exc))
         return None

@@ -13,7 +13,7 @@ from stage4.settings import FrontendSettings
 def roll_buttons(rt: Runtime, die: str) -> None:
     one, many = st.columns([1, 3], vertical_alignment="bottom")
     if one.button("Roll", type="primary", key="roll"):
-        widgets.history().insert(0, roll(rt, die))
+        widgets.history().insert(0, roll(rt, die, times=1))
     times = many.number_input("How many dice at once", 2, 100, 20, key="times")
     if many.button(f"Roll {times} times", key="roll_many"):
         widgets.history().insert(0, roll_many(rt, die, times))

@@ -57,8 +57,10 @@ def create_app(store: DiceStore) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await store.connect()
-        yield
-        await store.close()
+        try:
+            yield
+        finally:
+            await store.close()
 
     telemetry = setup_telemetry(SERVICE_NAME)
     # FastAPI traces every request itself: server span and operation spans.
