@@ -153,7 +153,7 @@ def main() -> None:
             flag = "" if peak < 0.6 * limit else "  <- over 60%"
             print(f"    {container}: {peak:.0f} MiB of {limit:.0f} ({peak / limit:.0%}){flag}")
         absent = sum(stack_limits[("observability-lab", name)] for name in held_back)
-        print(f"    running: {total:.0f} MiB; with the limits of what does not run here "
+        print(f"    started: {total:.0f} MiB; with the limits of what was not started "
               f"({', '.join(sorted(held_back))}): {total + absent:.0f} MiB "
               f"({(total + absent) / BUDGET_MIB:.0%} of 1.5 GiB)")  # fmt: skip
         sh("docker", "compose", "--env-file", ".env", "-f", f"compose/{folder}/compose.yaml",
