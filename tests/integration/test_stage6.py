@@ -4,6 +4,7 @@ WARNING line and the set_faults usage event a change writes: the signal matrix
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.ports import free_port
 
@@ -84,20 +85,24 @@ def test_the_page_switches_a_fault_on_and_off(stage6, start_service, browser_pag
     )
     page = browser_page
     page.goto(f"http://127.0.0.1:{port}")
-    form = page.get_by_test_id("stForm").filter(has_text="Faults of a die")
-    form.get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="fair", exact=True).click()
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="risky", exact=True).click()
+    form = page.get_by_test_id("stForm").filter(has_text="Set faults")
     slider = form.get_by_test_id("stSlider").filter(has_text="Failure rate").get_by_role("slider")
+    # The form starts from the risky die's faults once the page has rerun for it.
+    expect(slider).to_have_value("0.1")
     slider.focus()
-    page.keyboard.press("End")  # to 100%
+    page.keyboard.press("End")  # to 100%; the risky die's slow rate and delay are kept
     form.get_by_role("button", name="Set faults").click()
     page.get_by_text(
-        "The fair die now fails 100% of rolls and is slow (0.5-1.5 s) in 0%."
+        "The risky die now fails 100% of rolls and is slow (0.5-1.5 s) in 20%."
     ).wait_for()
-    assert statuses(roller, "fair", 5) == {500}
+    assert statuses(roller, "risky", 5) == {500}
 
     slider.focus()
     page.keyboard.press("Home")
     form.get_by_role("button", name="Set faults").click()
-    page.get_by_text("The fair die now fails 0% of rolls and is slow (0.5-1.5 s) in 0%.").wait_for()
-    assert statuses(roller, "fair", 5) == {200}
+    page.get_by_text(
+        "The risky die now fails 0% of rolls and is slow (0.5-1.5 s) in 20%."
+    ).wait_for(timeout=30_000)
+    assert statuses(roller, "risky", 5) == {200}

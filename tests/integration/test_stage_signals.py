@@ -17,6 +17,7 @@ import pytest
 from lab_dice.dice import DICE_FILE
 from lab_telemetry.testing import OtlpReceiver, ReceivedSpan, poll_until
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import browser
@@ -75,20 +76,26 @@ def add_die(page, run: StageRun) -> None:
 
 
 def set_faults(page, run: StageRun) -> None:
-    form = page.get_by_test_id("stForm").filter(has_text="Faults of a die")
+    sidebar = page.get_by_test_id("stSidebar")
     fair = page.get_by_role("option", name="fair", exact=True)
     # A click while the page still reruns can land on a list that is being replaced: open it
     # again until it shows its options.
     for _ in range(5):
-        form.get_by_test_id("stSelectbox").click()
+        sidebar.get_by_test_id("stSelectbox").click()
         try:
             fair.wait_for(timeout=3000)
             break
         except PlaywrightTimeout:
             continue
     fair.click()
+    form = page.get_by_test_id("stForm").filter(has_text="Set faults")
+    # Only the slow rate, and fair has no delay: the rolls are unchanged, and only this is sent.
+    slider = form.get_by_test_id("stSlider").filter(has_text="Slow rate").get_by_role("slider")
+    expect(slider).to_have_value("0")  # the form shows fair's faults
+    slider.focus()
+    page.keyboard.press("ArrowRight")
     form.get_by_role("button", name="Set faults").click()
-    page.get_by_text("The fair die now fails 0% of rolls").wait_for()
+    page.get_by_text("The fair die now fails 0% of rolls and is slow (0-0 s) in 5%.").wait_for()
 
 
 # What the matrix's page `actions` do, in a browser on the stage's page.

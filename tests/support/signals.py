@@ -360,6 +360,11 @@ STAGE6_DIE_SERVICE = postgres_die_service("signals_stage6").extended(
             in_span="fastapi.endpoint",
         ),
         Log(usage("set_faults", die="coin", failure_rate=0.5), in_span="fastapi.endpoint"),
+        # The page's form sends only what was moved: the die's other faults stay as they are.
+        Log(
+            {"level": "WARNING", "message": "faults of the fair die changed: slow_rate=0.05"},
+            in_span="fastapi.endpoint",
+        ),
     ),
 )
 STAGE6_FRONTEND = STAGE5_FRONTEND.extended(
