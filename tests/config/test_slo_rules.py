@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from lab_dice.dice import DICE_FILE
+from traffic_gen.scenarios import SteadyScenario
 
 from tests.config.repo_files import DASHBOARDS, PROMETHEUS_CONFIG, REPO, load_yaml
 from tests.support.prerequisites import require_tool
@@ -183,3 +185,132 @@ def test_a_service_without_errors_has_an_error_ratio_of_zero_not_no_data(tmp_pat
 def test_the_alerts_link_to_a_provisioned_dashboard() -> None:
     uids = {json.loads(path.read_text())["uid"] for path in DASHBOARDS}
     assert DASHBOARD_URL.rsplit("/", 1)[1] in uids
+
+
+# Stage 6's incidents as its chapter tells them: the steady traffic's mix (traffic-gen's
+# SteadyScenario over the lab's dice), an hour and more at rest, then the fault, then the end.
+CHAPTER = REPO / "tutorials/stage-6.md"
+REST_MINUTES = 360
+
+
+def steady_shares() -> dict[str, float]:
+    dice = [die["name"] for die in json.loads(DICE_FILE.read_text())]
+    weights = {die: SteadyScenario.MIX.get(die, SteadyScenario.OTHERS) for die in dice}
+    return {die: weight / sum(weights.values()) for die, weight in weights.items()}
+
+
+def bad_share(slo: dict, faults: dict[str, dict]) -> float:
+    """The share of the steady traffic that is bad for `slo`, the dice having `faults`."""
+    specs = {die["name"]: die for die in json.loads(DICE_FILE.read_text())}
+    bad = 0.0
+    for die, share in steady_shares().items():
+        spec = {**specs[die], **faults.get(die, {})}
+        if slo["name"] == "availability":
+            bad += share * spec.get("failure_rate", 0)
+        else:  # a slow roll misses the threshold when its delay does (uniform in its range)
+            low, high = spec.get("delay_range_seconds", [0, 0])
+            threshold = slo["threshold_seconds"]
+            missed = 1.0 if low >= threshold else max(0.0, high - threshold) / (high - low or 1)
+            bad += share * spec.get("slow_rate", 0) * missed
+    return bad
+
+
+def window_minutes(window: str) -> int:
+    return int(window[:-1]) * (60 if window[-1] == "h" else 1)
+
+
+def minutes_to_cross(minutes: int, rate: float, budget: float, low: float, high: float) -> float:
+    """How long after the bad share steps from `low` to `high` its share over a window of
+    `minutes` crosses rate x budget (the alert's condition)."""
+    return minutes * (rate * budget - low) / (high - low)
+
+
+def incident(slo_name: str, faults: dict[str, dict], fault_minutes: int) -> tuple:
+    """The series of 1,000 requests a minute through rest, the fault and rest again, with the
+    minutes after its start at which the page fires and after its end at which it resolves."""
+    slo = slos()[slo_name]
+    budget = round(1 - slo["objective"], 6)
+    rest, fault = bad_share(slo, {}), bad_share(slo, faults)
+    _, long, short, rate = ALERTS[0]  # the page
+    fires = max(
+        minutes_to_cross(window_minutes(window), rate, budget, rest, fault)
+        for window in (long, short)
+    )
+    resolves = window_minutes(short) * (1 - (rate * budget - rest) / (fault - rest))
+    bad_counts = [round(1000 * rest)] * REST_MINUTES + [round(1000 * fault)] * fault_minutes
+    bad_counts += [round(1000 * rest)] * 30
+    labels = SERVICE_LABELS
+    totals = [sum(bad_counts[: i + 1]) for i in range(len(bad_counts))]
+    goods = [1000 * (i + 1) - total for i, total in enumerate(totals)]
+    if slo_name == "availability":
+        series = [
+            {"series": f'http_requests_total{{{labels},status="5xx"}}', "values": " ".join(
+                map(str, [0, *totals]))},
+            {"series": f'http_requests_total{{{labels},status="2xx"}}', "values": " ".join(
+                map(str, [0, *goods]))},
+        ]  # fmt: skip
+    else:
+        le = slo["threshold_seconds"]
+        series = [
+            {"series": f'http_request_duration_seconds_bucket{{{labels},le="{le}"}}',
+             "values": " ".join(map(str, [0, *goods]))},
+            {"series": f"http_request_duration_seconds_count{{{labels}}}",
+             "values": " ".join(str(1000 * i) for i in range(len(totals) + 1))},
+        ]  # fmt: skip
+    return slo, series, fires, resolves, bad_counts
+
+
+def firing(slo: dict, bad_counts: list[int], minute: int) -> list[str]:
+    """The severities firing at `minute`: both windows' bad share above the alert's rate x
+    budget, each window's share read from the per-minute counts."""
+    budget = round(1 - slo["objective"], 6)
+
+    def share(window: str) -> float:
+        counted = bad_counts[max(0, minute - window_minutes(window)) : minute]
+        return sum(counted) / (1000 * len(counted))
+
+    return [severity for severity, long, short, rate in ALERTS
+            if share(long) > rate * budget and share(short) > rate * budget]  # fmt: skip
+
+
+def checks_around(slo: dict, bad_counts: list[int], minutes: list[int]) -> list[dict]:
+    by_severity = {a["exp_labels"]["severity"]: a for a in expected_alerts(slo, bad_ratio=1.0)}
+    name = f"SLO{slo['name'].capitalize()}ErrorBudgetBurn"
+    return [
+        {
+            "eval_time": f"{minute}m",
+            "alertname": name,
+            "exp_alerts": [by_severity[s] for s in firing(slo, bad_counts, minute)],
+        }
+        for minute in minutes
+    ]
+
+
+def test_stage6_chapters_failure_incident_pages_and_resolves_when_the_chapter_says(tmp_path):
+    fault_minutes = 30
+    slo, series, fires, resolves, bad = incident(
+        "availability", {"fair": {"failure_rate": 1.0}}, fault_minutes
+    )
+    chapter = " ".join(CHAPTER.read_text().split())  # as it reads, not as it is wrapped
+    assert f"the page fires about {round(fires)} minutes after the fault" in chapter, fires
+    assert f"the page resolves about {round(resolves)} minutes after" in chapter, resolves
+    end = REST_MINUTES + fault_minutes
+    minutes = [REST_MINUTES + int(fires) - 1, REST_MINUTES + int(fires) + 2,
+               end + int(resolves) - 1, end + int(resolves) + 2]  # fmt: skip
+    checks = checks_around(slo, bad, minutes)
+    # The page is off a minute before the time the chapter states and on two after; it is on
+    # a minute before it resolves and off two after.
+    pages = ["page" in firing(slo, bad, minute) for minute in minutes]
+    assert pages == [False, True, True, False], pages
+    run_promtool_test(tmp_path, series, alert_rule_test=checks)
+
+
+def test_stage6_chapters_latency_incident_pages_when_the_chapter_says(tmp_path):
+    slow = {"fair": {"slow_rate": 1.0, "delay_range_seconds": [0.6, 1.0]}}
+    fault_minutes = 70
+    slo, series, fires, _, bad = incident("latency", slow, fault_minutes)
+    chapter = " ".join(CHAPTER.read_text().split())
+    assert f"the latency page fires about {round(fires)} minutes after" in chapter
+    minutes = [REST_MINUTES + int(fires) - 1, REST_MINUTES + int(fires) + 2]
+    assert ["page" in firing(slo, bad, minute) for minute in minutes] == [False, True]
+    run_promtool_test(tmp_path, series, alert_rule_test=checks_around(slo, bad, minutes))

@@ -3,7 +3,7 @@
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 # Weighted choices, so a run's mix reads like real use rather than a uniform spray.
 DICE_EXPRESSIONS = (("3d6", 40), ("1d20", 20), ("2d20+3", 10), ("4d8-1", 10), ("1d100", 10))
@@ -97,12 +97,16 @@ class SteadyScenario(Scenario):
     incident the learner caused with the fault control.
     """
 
+    # Relative weights; every other die weighs OTHERS. Stage 6's chapter states when its alerts
+    # fire from this mix (tests/config/test_slo_rules.py holds it to the chapter).
+    MIX: ClassVar[dict[str, int]] = {"fair": 85, "risky": 5}
+    OTHERS: ClassVar[int] = 3
+
     def next_request(self, rng: random.Random, user: int, sequence: int) -> Request:
         return self.roll(rng)
 
     def pick_die(self, rng: random.Random) -> str:
-        others = [(d, 3) for d in self.dice if d not in ("fair", "risky")]
-        return weighted(rng, [("fair", 85), ("risky", 5), *others])
+        return weighted(rng, [(die, self.MIX.get(die, self.OTHERS)) for die in self.dice])
 
 
 def scenario_for(target: str, base_url: str, die_service_url: str | None) -> Scenario:
