@@ -1,4 +1,4 @@
-"""The README and the tutorials name sessions and commands that exist.
+"""The README, the reference page and the tutorials name sessions and commands that exist.
 
 Their ports and URL tables are held to the registry of stages by test_registry.py."""
 
@@ -10,6 +10,7 @@ import tomllib
 from tests.config.repo_files import REPO
 
 README = REPO / "README.md"
+REFERENCE = REPO / "docs" / "reference.md"  # what the README leaves out
 
 
 def nox_sessions() -> set[str]:
@@ -27,9 +28,9 @@ def nox_sessions() -> set[str]:
 
 def test_every_nox_session_the_docs_name_exists() -> None:
     sessions = nox_sessions()
-    docs = [README, REPO / "compose/stack/README.md", *REPO.glob("tutorials/*.md")]
+    docs = [README, REFERENCE, REPO / "compose/stack/README.md", *REPO.glob("tutorials/*.md")]
     named = {name for doc in docs for name in re.findall(r"nox -s ([\w-]+)", doc.read_text())}
-    assert named, "the README names no session"
+    assert named, "the docs name no session"
     assert named <= sessions, named - sessions
 
 
@@ -42,7 +43,7 @@ def entry_points() -> set[str]:
 
 def test_every_uv_run_command_in_the_docs_is_an_entry_point_or_a_tool() -> None:
     tools = {"nox", "pytest", "ruff", "python", "opentelemetry-instrument"}
-    docs = [README, *REPO.glob("tutorials/*.md"), REPO / "benchmarks/README.md"]
+    docs = [README, REFERENCE, *REPO.glob("tutorials/*.md"), REPO / "benchmarks/README.md"]
     named = {
         name
         for doc in docs
@@ -61,3 +62,4 @@ def test_each_chapter_says_what_every_file_of_its_stage_adds() -> None:
         files = {path.name for path in package.glob("*.py")} - {"__init__.py"}
         unnamed = {name for name in files if not re.search(rf"[`/]{re.escape(name)}`", section)}
         assert not unnamed, f"tutorials/stage-{number}.md says nothing of {sorted(unnamed)}"
+
