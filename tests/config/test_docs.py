@@ -63,3 +63,30 @@ def test_each_chapter_says_what_every_file_of_its_stage_adds() -> None:
         unnamed = {name for name in files if not re.search(rf"[`/]{re.escape(name)}`", section)}
         assert not unnamed, f"tutorials/stage-{number}.md says nothing of {sorted(unnamed)}"
 
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's ids for a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_relative_links_in_the_readme_and_the_reference_page_resolve() -> None:
+    for doc in (README, REFERENCE):
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (doc.parent / path).resolve() if path else doc
+            assert linked.exists(), f"{doc.name}: {target} is not there"
+            if anchor:
+                assert anchor in anchors(linked.read_text()), f"{doc.name}: no #{anchor} in {path}"
+
+
+def test_the_readme_starts_with_the_chapters_and_links_the_reference_page() -> None:
+    readme = README.read_text()
+    learn = readme.split("## What you will learn", 1)[1].split("\n## ", 1)[0]
+    chapters = re.findall(r"\]\(tutorials/(stage-\d)\.md\)", learn)
+    assert chapters == [f"stage-{n}" for n in range(1, 7)], chapters
+    assert "(docs/reference.md)" in readme
+    for heading in ("## Sessions", "## Instrument your own service", "## Layout", "## Tests"):
+        assert heading in REFERENCE.read_text(), heading
