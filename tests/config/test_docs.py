@@ -1,4 +1,4 @@
-"""The README and the tutorials name sessions and commands that exist.
+"""The README, the reference page and the tutorials name sessions and commands that exist.
 
 Their ports and URL tables are held to the registry of stages by test_registry.py."""
 
@@ -10,6 +10,7 @@ import tomllib
 from tests.config.repo_files import REPO
 
 README = REPO / "README.md"
+REFERENCE = REPO / "docs" / "reference.md"  # what the README leaves out
 
 
 def nox_sessions() -> set[str]:
@@ -27,9 +28,9 @@ def nox_sessions() -> set[str]:
 
 def test_every_nox_session_the_docs_name_exists() -> None:
     sessions = nox_sessions()
-    docs = [README, REPO / "compose/stack/README.md", *REPO.glob("tutorials/*.md")]
+    docs = [README, REFERENCE, REPO / "compose/stack/README.md", *REPO.glob("tutorials/*.md")]
     named = {name for doc in docs for name in re.findall(r"nox -s ([\w-]+)", doc.read_text())}
-    assert named, "the README names no session"
+    assert named, "the docs name no session"
     assert named <= sessions, named - sessions
 
 
@@ -42,7 +43,7 @@ def entry_points() -> set[str]:
 
 def test_every_uv_run_command_in_the_docs_is_an_entry_point_or_a_tool() -> None:
     tools = {"nox", "pytest", "ruff", "python", "opentelemetry-instrument"}
-    docs = [README, *REPO.glob("tutorials/*.md"), REPO / "benchmarks/README.md"]
+    docs = [README, REFERENCE, *REPO.glob("tutorials/*.md"), REPO / "benchmarks/README.md"]
     named = {
         name
         for doc in docs
@@ -61,3 +62,31 @@ def test_each_chapter_says_what_every_file_of_its_stage_adds() -> None:
         files = {path.name for path in package.glob("*.py")} - {"__init__.py"}
         unnamed = {name for name in files if not re.search(rf"[`/]{re.escape(name)}`", section)}
         assert not unnamed, f"tutorials/stage-{number}.md says nothing of {sorted(unnamed)}"
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's ids for a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_relative_links_in_the_readme_and_the_reference_page_resolve() -> None:
+    for doc in (README, REFERENCE):
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (doc.parent / path).resolve() if path else doc
+            assert linked.exists(), f"{doc.name}: {target} is not there"
+            if anchor:
+                assert anchor in anchors(linked.read_text()), f"{doc.name}: no #{anchor} in {path}"
+
+
+def test_the_readme_starts_with_the_chapters_and_links_the_reference_page() -> None:
+    readme = README.read_text()
+    learn = readme.split("## What you will learn", 1)[1].split("\n## ", 1)[0]
+    chapters = re.findall(r"\]\(tutorials/(stage-\d)\.md\)", learn)
+    assert chapters == [f"stage-{n}" for n in range(1, 7)], chapters
+    assert "(docs/reference.md)" in readme
+    for heading in ("## Sessions", "## Instrument your own service", "## Layout", "## Tests"):
+        assert heading in REFERENCE.read_text(), heading

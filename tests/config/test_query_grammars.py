@@ -1,4 +1,4 @@
-"""Every LogQL, TraceQL and PromQL query in the tutorials and dashboards parses with the grammar
+"""Every LogQL, TraceQL and PromQL query in the docs and dashboards parses with the grammar
 Grafana's query editors use: @grafana/lezer-logql, @grafana/lezer-traceql and Prometheus's
 @prometheus-io/lezer-promql, pinned in tests/grammars/package.json and its lock
 (`npm ci --prefix tests/grammars`). The dashboards' PromQL also runs against a real Prometheus
@@ -21,6 +21,7 @@ GRAMMARS = REPO / "tests" / "grammars"
 DOCS = [
     *sorted((REPO / "tutorials").glob("*.md")),
     REPO / "README.md",
+    REPO / "docs/reference.md",
     REPO / "compose/stack/README.md",
 ]
 # Grafana replaces its macros before a query leaves it; the grammars see what Loki and Tempo see.

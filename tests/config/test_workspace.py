@@ -10,7 +10,7 @@ import json5
 import pytest
 
 from tests.config.repo_files import REPO, all_services, host_ports
-from tests.config.test_docs import nox_sessions
+from tests.config.test_docs import README, REFERENCE, nox_sessions
 from tests.support.prerequisites import require_tool
 
 FLAKE = REPO / "flake.nix"
@@ -76,7 +76,7 @@ def test_the_dev_shell_has_python_uv_and_every_tool_the_docs_and_sessions_call()
     noxfile = (REPO / "noxfile.py").read_text()
     used = set(re.findall(r'session\.run\(\s*"([\w.-]+)"', noxfile))
     used |= {"docker"} if '"docker", "compose"' in noxfile else set()
-    docs = [REPO / "README.md", *REPO.glob("tutorials/*.md"), REPO / "compose/stack/README.md"]
+    docs = [README, REFERENCE, *REPO.glob("tutorials/*.md"), REPO / "compose/stack/README.md"]
     for doc in docs:
         for block in re.findall(r"```bash\n(.*?)```", doc.read_text(), re.DOTALL):
             for line in block.replace("\\\n", " ").splitlines():
@@ -159,7 +159,7 @@ def test_a_devcontainer_off_the_spec_is_caught(change: dict, tmp_path) -> None:
 
 
 def test_readme_has_the_codespaces_badge_and_three_ways_in() -> None:
-    readme = (REPO / "README.md").read_text()
+    readme = README.read_text()
     assert "https://github.com/codespaces/badge.svg" in readme
     for way in ("nix develop", "Reopen in Container", "Codespaces"):
         assert way in readme, way
