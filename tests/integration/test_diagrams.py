@@ -103,3 +103,14 @@ def test_a_broken_diagram_fails_with_its_file_line_and_error(tmp_path: Path) -> 
     assert [line.split(": ", 1)[0] for line in failed] == [where for where, _ in blocks[1:]]
     assert all(line.split(": ", 1)[1].strip() for line in failed), failed
     print("\n".join(failed))
+
+
+def test_every_image_the_markdown_shows_exists() -> None:
+    # docs/images/*.png (`nox -s screenshots`) are linked relative to the page that shows them.
+    missing = [
+        f"{path.relative_to(REPO)}: {target}"
+        for path in markdown_files()
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", path.read_text())
+        if "://" not in target and not (path.parent / target).exists()
+    ]
+    assert not missing, missing
