@@ -335,6 +335,12 @@ def dashboards(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def screenshots(session: nox.Session) -> None:
+    """Retake docs/images/*.png of the pages running here (headless Chromium, no Docker)."""
+    uv_run(session, "python", "-m", "tools.screenshots")
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
     for script in BENCHMARKS:
