@@ -225,7 +225,8 @@ def doctor(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def stack(session: nox.Session) -> None:
-    """Start Prometheus, Loki, Tempo, Alloy, Grafana and PostgreSQL, wait until healthy."""
+    """Start Prometheus, Alertmanager, Loki, Tempo, Alloy, Grafana, PostgreSQL, the usage-scraper
+    and the alert-receiver, wait until healthy."""
     bring_up(session)
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tomllib
 
-from tests.config.repo_files import REPO
+from tests.config.repo_files import REPO, load_yaml
 
 README = REPO / "README.md"
 REFERENCE = REPO / "docs" / "reference.md"  # what the README leaves out
@@ -90,3 +90,14 @@ def test_the_readme_starts_with_the_chapters_and_links_the_reference_page() -> N
     assert "(docs/reference.md)" in readme
     for heading in ("## Sessions", "## Instrument your own service", "## Layout", "## Tests"):
         assert heading in REFERENCE.read_text(), heading
+
+
+def test_the_stack_sessions_row_names_every_service_it_starts() -> None:
+    row = next(
+        line for line in (REPO / "docs/reference.md").read_text().splitlines()
+        if line.startswith("| `stack` |")
+    )  # fmt: skip
+    stack = load_yaml(REPO / "compose/stack/compose.yaml")["services"]
+    spelled = {"postgres": "PostgreSQL"}
+    unnamed = [name for name in stack if spelled.get(name, name).lower() not in row.lower()]
+    assert not unnamed, f"docs/reference.md's `stack` row does not name {unnamed}"
