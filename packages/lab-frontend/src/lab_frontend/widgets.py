@@ -47,7 +47,9 @@ def show_rolls(grafana_url: str, dice_column: bool = False) -> None:
         st.error(last.error)
     elif last.distribution is not None:
         st.metric(f"{last.times} {last.die} dice rolled, in total", last.value)
-        st.bar_chart({"times rolled": {str(f): n for f, n in last.distribution.items()}})
+        # Faces as numbers, so the axis runs 1, 2, ... 20 (as text it ran 1, 10, 11, ... 2).
+        counts = [{"face": f, "times rolled": n} for f, n in sorted(last.distribution.items())]
+        st.bar_chart(counts, x="face", y="times rolled")
     else:
         st.metric(f"The {last.die} die rolled", last.value)
     link = explore_url(grafana_url, last.trace_id)
