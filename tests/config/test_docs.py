@@ -101,3 +101,12 @@ def test_the_stack_sessions_row_names_every_service_it_starts() -> None:
     spelled = {"postgres": "PostgreSQL"}
     unnamed = [name for name in stack if spelled.get(name, name).lower() not in row.lower()]
     assert not unnamed, f"docs/reference.md's `stack` row does not name {unnamed}"
+
+
+def test_ci_runs_the_test_commands_the_readme_gives() -> None:
+    # A contributor runs what the README says; CI must run the same, no more and no less.
+    section = README.read_text().split("## Run the tests", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    readme = [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    ci = [line for line in (REPO / ".ci/run").read_text().splitlines() if line.startswith("uv ")]
+    assert readme == ci, f"README: {readme}; .ci/run: {ci}"
