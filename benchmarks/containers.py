@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # the repository's test helpers (tests/docker)
 
 from tests.config.repo_files import dockerfile_base_images, load_yaml  # noqa: E402
 from tests.docker import standins  # noqa: E402
-from tests.docker.lab import bytes_above  # noqa: E402
+from tests.docker.lab import bytes_above, image_size  # noqa: E402
 from tests.docker.overrides import images_compose, write_overrides  # noqa: E402
 from tools.doctor import mebibytes  # noqa: E402
 
@@ -50,10 +50,6 @@ def timed(*args: str, env: dict | None = None) -> float:
     start = time.perf_counter()
     sh(*args, env=env)
     return time.perf_counter() - start
-
-
-def size(image: str) -> int:
-    return int(sh("docker", "image", "inspect", "--format", "{{.Size}}", image))
 
 
 def limits_mib(folder: str) -> dict[tuple[str, str], float]:
@@ -114,11 +110,11 @@ def main() -> None:
 
     print("\n## Image sizes")
     base = standins.resolve(dockerfile_base_images()["PYTHON_IMAGE"])
-    base_size = size(base)
+    base_size = image_size(base)
     print(f"  base {base}: {base_size / MB:.0f} MB")
     members = load_yaml(images)["services"]
     for name, service in sorted(members.items()):
-        ours = size(service["image"])
+        ours = image_size(service["image"])
         print(f"  {name}: {ours / MB:.0f} MB, {(ours - base_size) / MB:.0f} above the base "
               f"({ours / base_size:.2f} x)")  # fmt: skip
     together = bytes_above(base, [service["image"] for service in members.values()])

@@ -124,6 +124,11 @@ def uptime_seconds(container: str) -> float:
     return time.time() - datetime.fromisoformat(started.strip().replace("Z", "+00:00")).timestamp()
 
 
+def image_size(image: str) -> int:
+    """An image's size in bytes as the engine reports it (its layers, shared ones included)."""
+    return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", image]).stdout)
+
+
 def layers(image: str) -> set[tuple[str, int]]:
     """An image's layers as its history lists them (when, by which step, bytes): images built
     from the same cached step share the entry, as they share the layer on disk."""

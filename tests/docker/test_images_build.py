@@ -8,17 +8,13 @@ import pytest
 
 from tests.config.repo_files import REPO, dockerfile_base_images
 from tests.docker import standins
-from tests.docker.lab import Lab, bytes_above, run
+from tests.docker.lab import Lab, bytes_above, image_size, run
 from tests.docker.overrides import images_compose
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1800)]
 
 REPORT = REPO / "benchmarks" / "results" / "containers.md"
 MB = 1000**2
-
-
-def image_size(image: str) -> int:
-    return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", image]).stdout)
 
 
 def test_every_app_image_builds_runs_unprivileged_and_is_reported(lab: Lab) -> None:
