@@ -169,3 +169,30 @@ def test_traceql_names_only_resource_attributes_the_services_have() -> None:
     assert any(names for _, _, names in used)
     for where, query, names in used:
         assert names <= RESOURCE_ATTRIBUTES, f"{where}: {query} uses {names - RESOURCE_ATTRIBUTES}"
+
+
+# The label or attribute that says which stage a series, stream or span belongs to: for the
+# series Tempo makes from spans, the span's service.namespace (tempo.yaml's dimensions); for
+# LogQL also the alert-receiver's field with the stage of the alert it logged (`labels` of the
+# alert, flattened by `| json`), since the receiver itself belongs to the stack.
+STAGE_SELECTOR = {
+    "promql": {"compose_project", "service_namespace", "client_service_namespace"},
+    "logql": {"compose_project", "labels_compose_project"},
+    "traceql": {"resource.service.namespace"},
+}
+
+
+def test_every_selector_in_a_chapter_selects_the_chapters_stage() -> None:
+    # Every stage has a dice-roller: a selector without its stage's filter finds whichever stage
+    # runs, and a query meant to prove stage 3 works passes on stage 2's data. Each selector
+    # counts: both sides of a TraceQL `>>`, both operands of a PromQL division.
+    queries = [q for q in doc_queries() if re.match(r"stage-\d\.md:", q[0])]
+    assert queries
+    wrong = []
+    for (where, language, query), result in zip(queries, parse(queries), strict=True):
+        stage = where.split(".md")[0]
+        wanted = [[name, stage] for name in STAGE_SELECTOR[language]]
+        assert result["selectors"], f"{where}: no selector found in {query}"
+        if any(not any(pair in selector for pair in wanted) for selector in result["selectors"]):
+            wrong.append(f"{where}: {query}")
+    assert not wrong, "selectors without their stage:\n" + "\n".join(wrong)

@@ -7,6 +7,10 @@
 // structured metadata), "grouping" (by/without); TraceQL "resource", "span", "unscoped"
 // (an attribute of that scope), "span_name" (a string compared with the intrinsic `name`);
 // PromQL "metric" (a selector's metric name), "label" (a label a selector matches on).
+// "selectors": for each selector (a PromQL vector selector, a TraceQL spanset filter, a whole
+// LogQL query: its stream selector and label filters), the [name, value] pairs it matches with
+// equality, e.g. ["compose_project",
+// "stage-3"] or ["resource.service.namespace", "stage-3"]: what the stage checks read.
 import { readFileSync } from "node:fs";
 import { parser as logql } from "@grafana/lezer-logql";
 import { parser as traceql } from "@grafana/lezer-traceql";
@@ -56,18 +60,67 @@ function promqlName(node, text) {
 
 const namers = { logql: logqlName, traceql: traceqlName, promql: promqlName };
 
+function unquote(literal) {
+  return literal.startsWith('"') ? JSON.parse(literal) : literal.slice(1, -1);
+}
+
+function descendants(node, type) {
+  const found = [];
+  const cursor = node.cursor();
+  const walk = () => {
+    do {
+      if (cursor.type.name === type) found.push(cursor.node);
+      if (cursor.firstChild()) {
+        walk();
+        cursor.parent();
+      }
+    } while (cursor.nextSibling());
+  };
+  if (cursor.firstChild()) walk();
+  return found;
+}
+
+// The node that is one selector, and the shape of an equality matcher in it: (matcher, name,
+// op, value); TraceQL's is read in equalities().
+const selectorType = { promql: "VectorSelector", logql: "LogQL", traceql: "SpansetFilter" };
+const matcherShapes = {
+  promql: ["UnquotedLabelMatcher", "LabelName", "MatchOp", "StringLiteral"],
+  logql: ["Matcher", "Identifier", "Eq", "String"],
+};
+
+function equalities(language, node, query) {
+  const text = (n) => query.slice(n.from, n.to);
+  if (language === "traceql") {
+    // FieldExpression(FieldExpression(AttributeField), FieldOp "=", FieldExpression(Static(String)))
+    return descendants(node, "FieldOp")
+      .filter((op) => text(op) === "=")
+      .map((op) => [op.prevSibling?.getChild("AttributeField"), op.nextSibling?.getChild("Static")])
+      .filter(([field, value]) => field && value?.getChild("String"))
+      .map(([field, value]) => [text(field), unquote(text(value))]);
+  }
+  const [matcher, name, op, value] = matcherShapes[language];
+  return descendants(node, matcher)
+    .filter((m) => m.getChild(op) && text(m.getChild(op)) === "=")
+    .map((m) => [text(m.getChild(name)), unquote(text(m.getChild(value)))]);
+}
+
+
 const queries = JSON.parse(readFileSync(0, "utf8"));
 const results = queries.map(({ language, query }) => {
   const errors = [];
   const names = [];
+  const selectors = [];
   parsers[language].parse(query).iterate({
     enter: (ref) => {
       if (ref.type.isError) errors.push(ref.from);
       const text = query.slice(ref.from, ref.to);
       const name = namers[language](ref.node, text, query);
       if (name) names.push(name);
+      if (ref.type.name === selectorType[language]) {
+        selectors.push(equalities(language, ref.node, query));
+      }
     },
   });
-  return { errors, names };
+  return { errors, names, selectors };
 });
 process.stdout.write(JSON.stringify(results));

@@ -27,6 +27,7 @@ from tests.support.paths import REPO
 from tests.support.ports import free_port
 from tests.support.prerequisites import require_tool
 from tests.support.prometheus import discovery_labels
+from tests.support.tempo_series import generated_series
 
 STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-6,deployment.environment.name=lab"}
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
@@ -34,20 +35,6 @@ TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 # Docker discovery sets (prometheus.yml); and its own series for targets and alerts.
 SCRAPE_LABELS = {"job", "instance", *discovery_labels("project", "service")}
 PROMETHEUS_SERIES = {"up": set(), "ALERTS": {"alertname", "alertstate", "severity", "slo"}}
-# Tempo's metrics-generator (not in the integration tests: Debian does not package Tempo), as
-# Tempo v3.0.3 names its series
-# (modules/generator/processor/servicegraphs/servicegraphs.go and spanmetrics/spanmetrics.go at
-# the tag): `client`/`server` plus each dimension prefixed client_/server_, dots made underscores.
-TEMPO_SERIES = {
-    "traces_service_graph_request_total": {
-        "client",
-        "server",
-        "client_service_namespace",
-        "server_service_namespace",
-    },
-    "traces_spanmetrics_calls_total": {"service", "span_name", "span_kind", "status_code"},
-    "traces_spanmetrics_latency_bucket": {"service", "span_name", "span_kind", "le"},
-}
 NOTIFICATION = {
     "version": "4",
     "status": "firing",
@@ -55,7 +42,13 @@ NOTIFICATION = {
     "alerts": [
         {
             "status": "firing",
-            "labels": {"alertname": "SLOAvailabilityErrorBudgetBurn", "severity": "page"},
+            # As the SLO rules label the alert (slo.rules.yml keeps the stage's labels).
+            "labels": {
+                "alertname": "SLOAvailabilityErrorBudgetBurn",
+                "severity": "page",
+                "compose_project": "stage-6",
+                "service_name": "dice-roller",
+            },
             "annotations": {"summary": "dice-roller (stage-6) burns its budget"},
             "startsAt": "2026-11-26T14:02:00Z",
             "endsAt": "0001-01-01T00:00:00Z",
@@ -190,7 +183,7 @@ def test_every_query_names_only_what_the_services_emit(
             series[name] |= labels | SCRAPE_LABELS
     series.update(rule_series())
     series.update(PROMETHEUS_SERIES)
-    series.update(TEMPO_SERIES)
+    series.update(generated_series())  # Tempo's, from tempo.yaml
 
     emitted = {
         "stream": alloy_stream_labels(),
