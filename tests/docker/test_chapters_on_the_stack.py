@@ -15,6 +15,7 @@ build/screenshots/grafana/ for review (the workflow keeps them as an artifact).
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 
 import httpx
 import lab_stages
@@ -79,9 +80,10 @@ def click_roll(page, url: str, times: int = 3) -> str:
 
 
 @pytest.fixture(scope="module")
-def stages_with_traffic(lab: Lab) -> dict[int, str]:
-    """Stages 1-5 up, traffic-gen's minute of rolls on each, and rolls clicked on each page (the
-    traces that start in a frontend); the trace link each page showed, by stage."""
+def stages_with_traffic(lab: Lab) -> Iterator[dict[int, str]]:
+    """Stages 1-5 up, traffic-gen driving each all through the module's tests (a proof such as
+    `rate(...[1m]) > 0` needs traffic now), and rolls clicked on each page (the traces that start
+    in a frontend); the trace link each page showed, by stage."""
     missing = lab.held_back("stack")
     if missing:
         pytest.skip(
@@ -92,21 +94,25 @@ def stages_with_traffic(lab: Lab) -> dict[int, str]:
     traffic = [
         subprocess.Popen(
             ["uv", "run", "--locked", "traffic-gen", "--target", f"stage-{stage}",
-             "--users", "4", "--duration", "60", "--json"],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+             "--users", "2", "--duration", "1200", "--json"],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         for stage in STAGES
     ]  # fmt: skip
-    links = {}
-    with browser.browser_page() as page:
-        for stage in STAGES:
-            frontend = lab_stages.app(f"stage-{stage}").find("frontend")
-            if frontend is not None:
-                links[stage] = click_roll(page, frontend.url)
-    for process in traffic:
-        _, errors = process.communicate(timeout=180)
-        assert process.returncode == 0, errors
-    return links
+    try:
+        links = {}
+        with browser.browser_page() as page:
+            for stage in STAGES:
+                frontend = lab_stages.app(f"stage-{stage}").find("frontend")
+                if frontend is not None:
+                    links[stage] = click_roll(page, frontend.url)
+        stopped = [p.args for p in traffic if p.poll() is not None]
+        assert not stopped, f"traffic-gen stopped early: {stopped}"
+        yield links
+    finally:
+        for process in traffic:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("stage", STAGES)
