@@ -5,6 +5,7 @@ WARNING line and the set_faults usage event a change writes: the signal matrix
 import httpx
 import pytest
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.ports import free_port
 
@@ -49,6 +50,30 @@ def test_faults_left_out_keep_their_values_and_a_delay_slows_rolls(stage6) -> No
     httpx.patch(url, json={"failure_rate": 0})
     response = httpx.get(f"{roller.base_url}/roll", params={"die": "risky"})
     assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.3
+
+
+def fault_gauge(die_service) -> dict[tuple[str, str], float]:
+    """dice_fault_ratio on the die-service's /metrics: (die, fault) -> value."""
+    text = httpx.get(f"{die_service.base_url}/metrics").text
+    return {
+        (sample.labels["die"], sample.labels["fault"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "dice_fault_ratio"
+    }
+
+
+def test_the_fault_gauge_shows_each_die_as_last_read_or_switched(stage6) -> None:
+    die_service, roller = stage6
+    httpx.get(f"{roller.base_url}/roll", params={"die": "risky"})  # reads the risky die
+    assert fault_gauge(die_service) == {("risky", "failure"): 0.1, ("risky", "slow"): 0.2}
+    url = die_service.base_url + FAULTS.format("fair")
+    assert httpx.patch(url, json={"failure_rate": 1.0}).status_code == 200
+    gauge = fault_gauge(die_service)
+    assert (gauge["fair", "failure"], gauge["fair", "slow"]) == (1.0, 0.0)
+    # A refused change leaves it as it was.
+    assert httpx.patch(url, json={"failure_rate": 0.5, "slow_rate": 2}).status_code == 422
+    assert fault_gauge(die_service)["fair", "failure"] == 1.0
 
 
 def test_bad_faults_are_refused_with_what_was_wrong(stage6) -> None:

@@ -337,7 +337,12 @@ STAGE5_FRONTEND = STAGE4_FRONTEND.extended(
 # Stage 6: a die's faults are switched while everything runs; the switch explains the incident.
 STAGE6_DIE_SERVICE = postgres_die_service("signals_stage6").extended(
     calls=(Call("PATCH", "/dice/coin/faults", json={"failure_rate": 0.5}),),
-    metrics=http_metrics("/dice/{name}/faults", method="PATCH"),
+    metrics=(
+        *http_metrics("/dice/{name}/faults", method="PATCH"),
+        # Each die's faults as last read or set: the API's change, and the page's.
+        Metric("dice_fault_ratio", {"die": "coin", "fault": "failure"}, 0.5),
+        Metric("dice_fault_ratio", {"die": "fair", "fault": "slow"}, 0.05),
+    ),
     spans=(
         Span("PATCH /dice/{name}/faults", SERVER, parent=ROOT),
         Span("PATCH /dice/{name}/faults", SERVER, parent=Parent("frontend", "PATCH")),

@@ -5,9 +5,11 @@ in the registry (lab_stages); tests/config/test_dashboards.py fails when a commi
 differs from what the generator writes. Edit these modules, not the JSON:
 
 - queries.py: a builder per query kind, with the provisioned datasources' uids;
-- panels.py: the kinds of panel used (time series, bar chart, stat, logs, traces, service graph);
-- shared.py: the panels every stage's dashboard opens with;
-- stage_N.py: stage N's title, summary, links and its own panels, below the shared ones;
+- panels.py: the kinds of panel used (time series, bar chart, stat, table, logs, traces, service
+  graph);
+- shared.py: the panels every stage's dashboard has;
+- stage_N.py: stage N's title, summary, links and its own panels, below the shared ones, and
+  optionally `first_panels`, above them (stage 6's: what the stage adds);
 - generate.py: the list of stages, and a dashboard per stage as JSON.
 
 The SDK's 11.6 build writes the classic dashboard JSON (schemaVersion 41) that Grafana 13

@@ -47,7 +47,10 @@ def dashboard(number: int) -> Dashboard:
         .variables([])
         .annotations([])
     )
-    for panel_id, panel in enumerate([*shared.panels(project), *stage.panels(project)], start=1):
+    # A stage's `first_panels`, if it has them, open its dashboard: what the stage adds, on top.
+    first = stage.first_panels(project) if hasattr(stage, "first_panels") else []
+    every = [*first, *shared.panels(project), *stage.panels(project)]
+    for panel_id, panel in enumerate(every, start=1):
         builder.with_panel(panel.id(panel_id))
     if stage.LINKS:
         builder.links(

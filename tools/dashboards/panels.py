@@ -6,8 +6,11 @@ order given; a panel's datasource is its queries'.
 """
 
 from grafana_foundation_sdk.builders import barchart, logs, nodegraph, stat, table, timeseries
+from grafana_foundation_sdk.builders.common import GraphThresholdsStyleConfig
+from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
 from grafana_foundation_sdk.cog.builder import Builder
-from grafana_foundation_sdk.models.common import LogsSortOrder
+from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode, LogsSortOrder
+from grafana_foundation_sdk.models.dashboard import DataTransformerConfig, Threshold
 
 from tools.dashboards.queries import service_map, traceql
 
@@ -27,9 +30,19 @@ def _with_queries(panel, title: str, size: tuple[int, int], queries: tuple[Build
 
 
 def time_series(
-    title: str, *queries: Builder, unit: str | None = None, size: tuple[int, int] = HALF
+    title: str,
+    *queries: Builder,
+    unit: str | None = None,
+    size: tuple[int, int] = HALF,
+    lines: tuple[tuple[float, str], ...] = (),
 ) -> timeseries.Panel:
+    """`lines`: (value, colour) of horizontal lines drawn across the graph, e.g. an alert's."""
     panel = _with_queries(timeseries.Panel(), title, size, queries)
+    if lines:
+        steps = [Threshold(None, "green"), *(Threshold(value, colour) for value, colour in lines)]
+        panel.thresholds(ThresholdsConfig().steps(steps)).thresholds_style(
+            GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.LINE)
+        )
     return panel.unit(unit) if unit else panel
 
 
@@ -39,6 +52,17 @@ def bar_chart(title: str, query: Builder, size: tuple[int, int] = HALF) -> barch
 
 def single_stat(title: str, query: Builder, size: tuple[int, int]) -> stat.Panel:
     return _with_queries(stat.Panel(), title, size, (query,))
+
+
+def table_of(
+    title: str, query: Builder, hidden: tuple[str, ...] = (), size: tuple[int, int] = HALF
+) -> table.Panel:
+    """A table of an instant query's series (promql_table), one row each, less `hidden` columns."""
+    panel = _with_queries(table.Panel(), title, size, (query,))
+    if hidden:
+        excluded = {"excludeByName": dict.fromkeys(hidden, True)}
+        panel.with_transformation(DataTransformerConfig(id_val="organize", options=excluded))
+    return panel
 
 
 def log_lines(title: str, query: Builder, size: tuple[int, int] = TALL_FULL) -> logs.Panel:

@@ -72,6 +72,7 @@ def create_app(store: DiceStore) -> FastAPI:
     add_protocol_fixes(app)
     app.add_exception_handler(DatabaseUnavailable, database_down)
     app.state.store = store
+    app.state.metrics = telemetry.metrics  # for metrics of the app's own, as stage 6's
     app.include_router(router)
     return app
 

@@ -1,5 +1,5 @@
 """Stage 6's die-service: stage 5's, and PATCH /dice/NAME/faults to change a die's faults while
-everything runs (faults.py holds the body and the SQL)."""
+everything runs (faults.py holds the body, the SQL and the dice_fault_ratio gauge)."""
 
 import logging
 from typing import Annotated
@@ -39,6 +39,7 @@ async def set_faults(
 
 def create_app(store: FaultyDiceStore) -> FastAPI:
     app = stage5.create_app(store)
+    store.report_faults(app.state.metrics)  # dice_fault_ratio: each die's faults, on /metrics
     app.include_router(router)
     return app
 

@@ -1,7 +1,9 @@
-"""A die's faults, changed while everything runs: the body of PATCH /dice/NAME/faults and the
-SQL that applies it."""
+"""A die's faults, changed while everything runs: the body of PATCH /dice/NAME/faults, the
+SQL that applies it, and the gauge that shows each die's faults beside what they cause."""
 
 from lab_dice.dice import DelaySeconds, DieSpec
+from lab_telemetry import Metrics
+from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from stage5.dice_store import DiceStore, spec_of
 
@@ -41,10 +43,37 @@ RETURNING name, faces, weights, failure_rate, slow_rate, delay_min_seconds, dela
 
 
 class FaultyDiceStore(DiceStore):
+    """Stage 5's store and set_faults. Once given the app's metrics (`report_faults`), every die
+    it reads or changes sets `dice_fault_ratio{die, fault="failure"|"slow"}`: the dice-roller
+    reads the die on every roll, so the gauge is the faults the latest rolls had."""
+
+    faults: Gauge | None = None
+
+    def report_faults(self, metrics: Metrics) -> None:
+        self.faults = metrics.gauge(
+            "dice_fault_ratio",
+            "A die's simulated faults as last read or set: the share of its rolls that fail "
+            "(fault=failure) or are slow (fault=slow).",
+            ("die", "fault"),
+        )
+
+    def _reported(self, spec: DieSpec) -> DieSpec:
+        if self.faults is not None:
+            self.faults.labels(spec.name, "failure").set(spec.failure_rate)
+            self.faults.labels(spec.name, "slow").set(spec.slow_rate)
+        return spec
+
+    async def all(self) -> list[DieSpec]:
+        return [self._reported(spec) for spec in await super().all()]
+
+    async def get(self, name: str) -> DieSpec | None:
+        spec = await super().get(name)
+        return self._reported(spec) if spec else None
+
     async def set_faults(self, name: str, faults: Faults) -> DieSpec | None:
         """The die with its faults changed; None if there is no such die."""
         low, high = faults.delay_range_seconds or (None, None)
         record = await self.database.run(
             "fetchrow", UPDATE_FAULTS, name, faults.failure_rate, faults.slow_rate, low, high
         )
-        return spec_of(record) if record else None  # type: ignore[arg-type]
+        return self._reported(spec_of(record)) if record else None  # type: ignore[arg-type]
