@@ -6,7 +6,6 @@ root, user 10001). tutorials/stage-3.md's problem, "the loaded die seems fair", 
 """
 
 import json
-import os
 from pathlib import Path
 
 import httpx
@@ -34,19 +33,16 @@ def learners_copy(directory: Path) -> tuple[Path, list[float]]:
     return copy, weights
 
 
-def environment(**variables: str) -> dict[str, str]:
-    """This process's environment without any STAGE3_DICE_FILE of its own, plus `variables`."""
-    env = {key: value for key, value in os.environ.items() if key != "STAGE3_DICE_FILE"}
+def environment(lab: Lab, **variables: str) -> dict[str, str]:
+    """The lab's environment without any STAGE3_DICE_FILE of this shell's, plus `variables`."""
+    env = {key: value for key, value in lab.env.items() if key != "STAGE3_DICE_FILE"}
     return {**env, **variables}
 
 
-def up_die_service(lab: Lab, **variables: str) -> dict:
-    """Stage 3's die-service alone, through its compose file with `variables`; what it answers
-    to GET /dice/loaded on its published port."""
-    lab.compose(
-        STAGE.compose, "up", "--detach", "--build", "--wait", "die-service",
-        env=environment(**variables),
-    )  # fmt: skip
+def up_stage3(lab: Lab, **variables: str) -> dict:
+    """Stage 3 as the chapter starts it, `STAGE3_DICE_FILE=... uv run nox -s stage-3`, with
+    `variables`; what its die-service answers to GET /dice/loaded on its published port."""
+    lab.nox("-s", STAGE.name, env=environment(lab, **variables))
     response = httpx.get(f"{DIE_SERVICE.url}/dice/loaded", timeout=10)
     response.raise_for_status()
     return response.json()
@@ -59,15 +55,14 @@ def mounts(container: str) -> list[tuple[str, str, bool]]:
 
 
 def test_stage3s_die_service_serves_the_file_stage3_dice_file_names(lab: Lab, tmp_path) -> None:
-    lab.nox("-s", "stack")  # the lab's network, which stage 3's compose file joins
     copy, weights = learners_copy(tmp_path)
     try:
-        served = up_die_service(lab, STAGE3_DICE_FILE=str(copy))
+        served = up_stage3(lab, STAGE3_DICE_FILE=str(copy))
         assert served["weights"] == weights, served
         assert mounts(DIE_SERVICE.container) == [(str(copy), "/etc/lab/dice.json", False)]
 
         # Without the variable, the lab's own dice again: compose recreates the container.
-        served = up_die_service(lab)
+        served = up_stage3(lab)
         assert served == load_dice(DICE_FILE)["loaded"].model_dump(), served
         (source, _, writable) = mounts(DIE_SERVICE.container)[0]
         assert (Path(source), writable) == (DICE_FILE, False)
@@ -84,7 +79,7 @@ def test_a_stage3_dice_file_that_is_not_there_stops_compose_and_makes_nothing(
     try:
         result = lab.compose(
             STAGE.compose, "up", "--detach", "die-service",
-            env=environment(STAGE3_DICE_FILE=str(missing)), check=False,
+            env=environment(lab, STAGE3_DICE_FILE=str(missing)), check=False,
         )  # fmt: skip
         assert result.returncode != 0, result.stdout + result.stderr
         assert not missing.exists(), "compose made the missing path"
