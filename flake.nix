@@ -39,8 +39,9 @@
               nodejs
               curl
               git
-              # wc and the like, which the chapters use; on macOS too, not the BSD ones.
+              # wc, sed and the like, which the chapters use; on macOS too, not the BSD ones.
               coreutils
+              gnused
             ]
             # Headless Chromium for the browser tests, and taskset for the benchmarks, on Linux.
             ++ lib.optionals stdenv.isLinux [

@@ -230,12 +230,24 @@ def secrets_kept_in_volumes(files: Iterable[Path]) -> dict[str, list[str]]:
     roles, Grafana's admin password: each read only when its volume is first initialised)."""
     kept: dict[str, list[str]] = {}
     for project, _, service in compose_services(files):
-        volumes = [v.split(":")[0] for v in service.get("volumes", [])]
-        named = [f"{project}_{v}" for v in volumes if not v.startswith(("./", "/"))]
+        named = [f"{project}_{volume}" for volume in named_volumes(service)]
         for value in (service.get("environment") or {}).values():
             for variable in re.findall(r"\$\{(\w+)", str(value)):
                 kept.setdefault(variable, []).extend(named)
     return {variable: volumes for variable, volumes in kept.items() if volumes}
+
+
+def named_volumes(service: dict) -> list[str]:
+    """The named volumes a compose service mounts: "name:/path" in the short form, type volume in
+    the long one; bind mounts ("./file:/path", or stage 3's long-form dice file) are not."""
+    names = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            if volume.get("type") == "volume" and volume.get("source"):
+                names.append(volume["source"])
+        elif not (source := volume.split(":")[0]).startswith(("./", "/")):
+            names.append(source)
+    return names
 
 
 def volume_exists(name: str) -> bool:

@@ -7,11 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.repo_files import COMPOSE_FILES, LAB_NETWORK, all_services, load_yaml, services
+from tests.config.repo_files import (
+    COMPOSE_FILES,
+    LAB_NETWORK,
+    REPO,
+    all_services,
+    load_yaml,
+    services,
+)
 
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_KEY", re.IGNORECASE)
 # A required variable: ${NAME:?message}, so compose refuses to start without it.
 REQUIRED_VARIABLE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*:\?[^}]+\}$")
+# A file a learner may replace with a copy of their own: ${NAME:-default}, the default a file of
+# the repository relative to the compose file (stage 3's dice: tutorials/stage-3.md's problem).
+REPLACEABLE_FILE = re.compile(r"^\$\{([A-Z][A-Z0-9_]*):-([^}]+)\}$")
 
 
 def test_there_are_compose_files() -> None:
@@ -98,10 +108,40 @@ def test_the_stack_creates_the_lab_network_and_apps_join_it() -> None:
 def test_volumes_are_named() -> None:
     for path, name, service in all_services():
         for volume in service.get("volumes", []):
+            if isinstance(volume, dict):
+                continue  # a file a learner may replace: the test below
             source = volume.split(":")[0]
             assert source.startswith(("./", "/var/run/docker.sock")) or re.fullmatch(
                 r"[a-z0-9-]+", source
             ), f"{path.parent.name}:{name} mounts {volume}"
+
+
+def test_a_long_form_mount_is_a_read_only_file_of_the_lab_a_variable_may_replace() -> None:
+    # The one exception to "./" and named volumes: a file the learner edits a copy of and points
+    # a variable at (stage 3's dice), so that a chapter's problem can be caused without editing
+    # a compose file. Read-only, so the hardening holds; a mistyped path stops compose instead of
+    # becoming a directory there (create_host_path, which the short form cannot turn off); its
+    # default the lab's own file, readable by the container's user; the service told where it
+    # is; and the variable not in .env.example, which `nox` fills with generated secrets.
+    example = (REPO / ".env.example").read_text()
+    found = []
+    for path, name, service in all_services():
+        where = f"{path.parent.name}:{name}"
+        for volume in service.get("volumes", []):
+            if not isinstance(volume, dict):
+                continue
+            found.append(where)
+            assert volume["type"] == "bind" and volume.get("read_only") is True, where
+            assert volume.get("bind", {}).get("create_host_path") is False, where
+            replaceable = REPLACEABLE_FILE.match(volume["source"])
+            assert replaceable, f"{where}: the source is ${{NAME:-file of the lab}}"
+            variable, default = replaceable.groups()
+            file = (path.parent / default).resolve()
+            assert file.is_file() and file.is_relative_to(REPO), f"{where}: {default}"
+            assert file.stat().st_mode & 0o004, f"{where}: {default} is not readable by others"
+            assert volume["target"] in service["environment"].values(), f"{where}: not told"
+            assert f"\n{variable}=" not in example, f"{variable} would get a generated value"
+    assert found == ["stage3:die-service"], found
 
 
 def test_every_container_is_hardened_and_says_whether_its_root_is_read_only() -> None:

@@ -314,3 +314,18 @@ def test_stage6_chapters_latency_incident_pages_when_the_chapter_says(tmp_path):
     minutes = [REST_MINUTES + int(fires) - 1, REST_MINUTES + int(fires) + 2]
     assert ["page" in firing(slo, bad, minute) for minute in minutes] == [False, True]
     run_promtool_test(tmp_path, series, alert_rule_test=checks_around(slo, bad, minutes))
+
+
+def test_stage6_chapters_problem_a_risky_die_failing_every_roll_fires_nothing(tmp_path):
+    # The chapter's problem: the risky die (5 of the mix's 99 parts) failing every roll burns the
+    # availability budget about 5 times too fast, below the page's rate and the ticket's, so
+    # nothing fires however long it lasts (here past the 6h window, the longest).
+    faults = {"risky": {"failure_rate": 1.0}}
+    fault_minutes = 420
+    slo, series, _, _, bad = incident("availability", faults, fault_minutes)
+    burn = bad_share(slo, faults) / round(1 - slo["objective"], 6)
+    chapter = " ".join(CHAPTER.read_text().split())
+    assert f"a burn rate of about {round(burn)}:" in chapter, burn
+    assert not any(firing(slo, bad, minute) for minute in range(1, len(bad) + 1))
+    minutes = [REST_MINUTES + after for after in (10, 60, 360, fault_minutes)]
+    run_promtool_test(tmp_path, series, alert_rule_test=checks_around(slo, bad, minutes))

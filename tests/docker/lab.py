@@ -58,15 +58,26 @@ class Lab:
             timeout=kwargs.pop("timeout", 900), check=False, **kwargs,
         )  # fmt: skip
 
-    def compose(self, folder: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        """docker compose on compose/<folder>/compose.yaml with its override, as nox runs it."""
+    def compose(
+        self,
+        folder: str,
+        *args: str,
+        timeout: float = 900,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess:
+        """docker compose on compose/<folder>/compose.yaml with its override, as nox runs it;
+        `env`, where given, is the whole environment compose sees (its variables included)."""
         files = ["-f", str(REPO / "compose" / folder / "compose.yaml")]
         override = self.overrides / f"{folder}.yaml"
         if override.exists():
             files += ["-f", str(override)]
-        return run(
-            ["docker", "compose", "--env-file", str(ENV_FILE), *files, *args],
-            cwd=REPO, timeout=timeout,
+        command = ["docker", "compose", "--env-file", str(ENV_FILE), *files, *args]
+        if check:
+            return run(command, cwd=REPO, timeout=timeout, env=env)
+        return subprocess.run(
+            command, cwd=REPO, timeout=timeout, env=env, capture_output=True, text=True,
+            check=False,
         )  # fmt: skip
 
     def held_back(self, folder: str) -> list[str]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lab_stages
 import pytest
 from dotenv import dotenv_values
 
@@ -216,3 +217,13 @@ def test_a_port_whose_last_connections_linger_in_time_wait_is_free() -> None:
     assert port_is_free(port)
     with occupied_port() as busy:
         assert not port_is_free(busy)
+
+
+@pytest.mark.parametrize("stage", lab_stages.stages(), ids=lambda app: app.name)
+def test_every_stages_session_gets_through_its_checks_to_compose_up(lab, stage) -> None:
+    # Every compose file as the checks read it, whatever form its mounts take (stage 3's dice
+    # file is a long-form bind mount).
+    result = lab.nox("-s", stage.name)
+    assert result.returncode == 0, result.stderr
+    started = {Path(call[call.index("-f") + 1]).parent.name for call in lab.compose_ups()}
+    assert started == {"stack", stage.compose}, started
