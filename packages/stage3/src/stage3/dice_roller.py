@@ -13,7 +13,7 @@ from lab_dice.deps import from_state
 from lab_dice.dice import DIE_NAME_PATTERN, DieSpec
 from lab_dice.errors import error_responses
 from lab_telemetry import instrument_app, load_settings, log_usage, serve, setup_telemetry
-from stage1.dice_roller import SERVICE_NAME, Meters, RollResult, dice_meters
+from stage1.dice_roller import SERVICE_NAME, DiceMeters, Meters, RollResult, dice_meters
 
 from stage3.settings import DiceRollerSettings
 
@@ -59,6 +59,11 @@ async def roll(
     die_service: DieService, rng: Rng, meters: Meters, die: DieQuery = "fair"
 ) -> RollResult:
     spec = await fetch_spec(die_service, die)
+    return await roll_die(die, spec, rng, meters)
+
+
+async def roll_die(die: str, spec: DieSpec, rng: random.Random, meters: DiceMeters) -> RollResult:
+    """One roll of the die as its specification says: slow and failing as often as it says."""
     if rng.random() < spec.slow_rate:
         delay = rng.uniform(*spec.delay_range_seconds)
         logger.warning(f"the {die} die is slow this time", extra={"delay": delay})
@@ -74,8 +79,12 @@ async def roll(
 
 
 def create_app(
-    settings: DiceRollerSettings | None = None, rng: random.Random | None = None
+    settings: DiceRollerSettings | None = None,
+    rng: random.Random | None = None,
+    *,
+    routes: APIRouter = router,
 ) -> FastAPI:
+    """`routes`: a later stage's in place of GET /roll (stage 7's checks the die first)."""
     settings = settings or DiceRollerSettings()
 
     @asynccontextmanager
@@ -94,7 +103,7 @@ def create_app(
     app.state.tracer = telemetry.tracer  # for spans of the app's own, as stage 4's
     app.state.rng = rng or random.Random()
     app.state.meters = dice_meters(telemetry.metrics)
-    app.include_router(router)
+    app.include_router(routes)
     return app
 
 

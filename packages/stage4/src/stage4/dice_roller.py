@@ -102,10 +102,14 @@ async def roll_many(
 
 
 def create_app(
-    settings: DiceRollerSettings | None = None, rng: random.Random | None = None
+    settings: DiceRollerSettings | None = None,
+    rng: random.Random | None = None,
+    *,
+    routes: APIRouter = stage3.router,
 ) -> FastAPI:
+    """`routes`: a later stage's in place of stage 3's GET /roll (stage 7's)."""
     settings = settings or DiceRollerSettings()
-    app = stage3.create_app(settings, rng)
+    app = stage3.create_app(settings, rng, routes=routes)
     app.state.fanouts = Fanouts(settings.max_concurrent_fanouts)
     app.include_router(router)
     return app
