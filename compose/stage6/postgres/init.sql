@@ -1,6 +1,6 @@
 -- Stage 6's dice database (as stage 5's), run once by the postgres image on a fresh volume (PostgreSQL 17).
 -- The die-service creates the same table and seed when they are missing; a test keeps the two
--- in agreement (tests/integration/test_stage5_compose_sql.py, for both stages).
+-- in agreement (tests/integration/test_stage5_compose_sql.py, for stages 5 to 7).
 CREATE TABLE IF NOT EXISTS dice (
     name              text PRIMARY KEY,
     faces             integer[] NOT NULL,

@@ -2,7 +2,7 @@
 
 import lab_stages
 lab_stages.app("stage-2").service("dice-roller").url   # "http://127.0.0.1:8201"
-[app.name for app in lab_stages.stages()]             # ["stage-1", ..., "stage-6"]
+[app.name for app in lab_stages.stages()]             # ["stage-1", ..., "stage-7"]
 lab_stages.all_ports()[8201]                          # "stage-2 dice-roller"
 """
 
