@@ -16,6 +16,7 @@ DATASOURCES = REPO / "compose/stack/grafana/provisioning/datasources/datasources
 PROMETHEUS_CONFIG = REPO / "compose/stack/prometheus/prometheus.yml"
 ALLOY_CONFIG = REPO / "compose/stack/alloy/config.alloy"
 ARCHITECTURE = REPO / "docs" / "architecture.md"
+PYROSCOPE_CONFIG = REPO / "compose/stack/pyroscope/pyroscope.yaml"
 LAB_NETWORK = "observability-lab"
 
 

@@ -12,6 +12,7 @@ from tests.config.repo_files import (
     DASHBOARDS,
     DATASOURCES,
     PROMETHEUS_CONFIG,
+    PYROSCOPE_CONFIG,
     REPO,
     STACK_COMPOSE,
     all_services,
@@ -105,6 +106,7 @@ def test_configs_name_their_version_in_a_header() -> None:
         ALLOY_CONFIG,
         REPO / "compose/stack/loki/loki.yaml",
         REPO / "compose/stack/tempo/tempo.yaml",
+        PYROSCOPE_CONFIG,
         DATASOURCES,
     ):
         head = "\n".join(path.read_text().splitlines()[:3])
@@ -228,6 +230,29 @@ def test_correlations_are_wired() -> None:
     assert jsonData["tracesToMetrics"]["datasourceUid"] == "prometheus"
     assert jsonData["serviceMap"]["datasourceUid"] == "prometheus"
     assert jsonData["nodeGraph"]["enabled"] is True
+
+
+def test_pyroscope_writes_only_under_its_named_volume_as_a_v2_single_binary() -> None:
+    config = load_yaml(PYROSCOPE_CONFIG)
+    service = services(STACK_COMPOSE)["pyroscope"]
+    assert "pyroscope-data:/data" in service["volumes"]
+    assert service["read_only"] is True
+    (mounted,) = [v for v in service["volumes"] if v.startswith("./pyroscope/")]
+    assert service["command"] == [f"-config.file={mounted.split(':')[1]}"]
+    assert (config["target"], config["architecture_storage"]) == ("all", "v2")
+    paths = [
+        config["storage"]["filesystem"]["dir"],
+        config["metastore"]["data_dir"],
+        config["metastore"]["raft"]["dir"],
+        config["metastore"]["raft"]["snapshots_dir"],
+    ]
+    assert config["storage"]["backend"] == "filesystem"
+    assert all(path.startswith("/data/") for path in paths), paths
+    assert config["self_profiling"]["disable_push"] is True
+    assert config["analytics"]["reporting_enabled"] is False
+    port = config["server"]["http_listen_port"]
+    assert f"--url=http://127.0.0.1:{port}" in service["healthcheck"]["test"]
+    assert f"127.0.0.1:{port}:{port}" in service["ports"]
 
 
 def test_grafana_secrets_come_from_env_and_anonymous_users_only_view() -> None:
