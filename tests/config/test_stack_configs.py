@@ -11,6 +11,7 @@ from tests.config.repo_files import (
     ALLOY_CONFIG,
     DASHBOARDS,
     DATASOURCES,
+    PROFILES_URL,
     PROMETHEUS_CONFIG,
     PYROSCOPE_CONFIG,
     REPO,
@@ -230,6 +231,38 @@ def test_correlations_are_wired() -> None:
     assert jsonData["tracesToMetrics"]["datasourceUid"] == "prometheus"
     assert jsonData["serviceMap"]["datasourceUid"] == "prometheus"
     assert jsonData["nodeGraph"]["enabled"] is True
+
+
+def alloy_profiles_port() -> int:
+    """The port of Alloy's pyroscope.receive_http, the one that forwards to Pyroscope."""
+    text = ALLOY_CONFIG.read_text()
+    receiver = re.search(
+        r'pyroscope\.receive_http "apps" \{\s+http \{\s+listen_address = "0\.0\.0\.0"\s+'
+        r"listen_port\s+= (\d+)\s+\}\s+forward_to = \[pyroscope\.write\.pyroscope\.receiver\]",
+        text,
+    )
+    assert receiver, "config.alloy has no pyroscope.receive_http forwarding to pyroscope.write"
+    write = re.search(r'pyroscope\.write "pyroscope" \{\s+endpoint \{\s+url = "([^"]+)"', text)
+    assert write and write.group(1) == "http://pyroscope:4040", write
+    return int(receiver.group(1))
+
+
+def test_apps_send_profiles_to_alloy_on_the_port_it_listens_on_and_compose_publishes() -> None:
+    scheme, host, port = PROFILES_URL.split(":")
+    assert (scheme, host) == ("http", "//alloy")
+    assert alloy_profiles_port() == int(port)
+    stack = services(STACK_COMPOSE)
+    # Published on loopback like Alloy's OTLP ports, so an app run without Docker sends there too.
+    assert f"127.0.0.1:{port}:{port}" in stack["alloy"]["ports"]
+    assert "127.0.0.1:4040:4040" in stack["pyroscope"]["ports"]
+    # Alloy forwards to Pyroscope, so waits for it; nothing else sends to Pyroscope.
+    assert stack["alloy"]["depends_on"]["pyroscope"] == {"condition": "service_healthy"}
+    for path, name, service in all_services():
+        where = f"{path.parent.name}:{name}"
+        for key, value in service.get("environment", {}).items():
+            for address in re.findall(r"https?://alloy:\d+", str(value)):
+                assert address in {"http://alloy:4318", PROFILES_URL}, f"{where}: {key}={value}"
+            assert "pyroscope:4040" not in str(value), f"{where}: {key} bypasses Alloy"
 
 
 def test_pyroscope_writes_only_under_its_named_volume_as_a_v2_single_binary() -> None:
