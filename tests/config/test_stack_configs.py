@@ -201,6 +201,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
         "prometheus": "prometheus",
         "loki": "loki",
         "tempo": "tempo",
+        "pyroscope": "grafana-pyroscope-datasource",
         "alertmanager": "alertmanager",
         "usage-postgres": "grafana-postgresql-datasource",
     }
@@ -210,7 +211,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
 def test_every_uid_a_correlation_or_dashboard_names_is_provisioned() -> None:
     uids = provisioned_uids()
     named = set(re.findall(r"datasourceUid: (\S+)", DATASOURCES.read_text()))
-    assert named == {"prometheus", "loki", "tempo"}
+    assert named == {"prometheus", "loki", "tempo", "pyroscope"}
     assert named <= uids.keys()
     assert DASHBOARDS
     for name, panel, target in dashboard_targets():
@@ -229,8 +230,29 @@ def test_correlations_are_wired() -> None:
     jsonData = tempo["jsonData"]
     assert jsonData["tracesToLogsV2"]["datasourceUid"] == "loki"
     assert jsonData["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert jsonData["tracesToProfiles"]["datasourceUid"] == "pyroscope"
     assert jsonData["serviceMap"]["datasourceUid"] == "prometheus"
     assert jsonData["nodeGraph"]["enabled"] is True
+
+
+# The profile type the Python SDK's CPU samples are stored as (name:type:unit:period type:unit);
+# Pyroscope's TestIngestPPROFFixPythonLinenumbers queries a pyspy profile by it (v2.2.1).
+CPU_PROFILE_TYPE = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+
+
+def test_a_span_in_tempo_links_to_its_cpu_profile_in_pyroscope() -> None:
+    by_uid = {ds["uid"]: ds for ds in load_yaml(DATASOURCES)["datasources"]}
+    assert by_uid["pyroscope"]["type"] == "grafana-pyroscope-datasource"
+    assert by_uid["pyroscope"]["url"] == "http://pyroscope:4040"
+    json_data = by_uid["tempo"]["jsonData"]
+    # Grafana reads tracesToProfiles only; a V2 name, as for logs, would be silently ignored.
+    assert "tracesToProfilesV2" not in json_data
+    link = json_data["tracesToProfiles"]
+    assert link["datasourceUid"] == "pyroscope"
+    assert link["profileTypeId"] == CPU_PROFILE_TYPE
+    # Spans name their service service.name (OTel), Pyroscope's series service_name.
+    assert {"key": "service.name", "value": "service_name"} in link["tags"]
+    assert link.get("customQuery", False) is False
 
 
 def alloy_profiles_port() -> int:
