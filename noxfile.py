@@ -39,6 +39,7 @@ STACK_URLS = {
     "Prometheus": "http://127.0.0.1:9090",
     "Loki": "http://127.0.0.1:3100/ready",
     "Tempo": "http://127.0.0.1:3200/ready",
+    "Pyroscope": "http://127.0.0.1:4040",
     "Alloy": "http://127.0.0.1:12345",
 }
 
@@ -225,8 +226,8 @@ def doctor(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def stack(session: nox.Session) -> None:
-    """Start Prometheus, Alertmanager, Loki, Tempo, Alloy, Grafana, PostgreSQL, the usage-scraper
-    and the alert-receiver, wait until healthy."""
+    """Start Prometheus, Alertmanager, Loki, Tempo, Pyroscope, Alloy, Grafana, PostgreSQL, the
+    usage-scraper and the alert-receiver, wait until healthy."""
     bring_up(session)
 
 
@@ -275,11 +276,13 @@ def down(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def clean(session: nox.Session) -> None:
-    """Stop everything and delete its data volumes (metrics, logs, traces, dashboards' state)."""
+    """Stop everything and delete its data volumes (metrics, logs, traces, profiles, dashboards'
+    state)."""
     require_docker(session)
     ensure_env_file(session)
     session.log(
-        "removing the stack's volumes: Prometheus, Loki, Tempo, Grafana and PostgreSQL data"
+        "removing the stack's volumes: Prometheus, Loki, Tempo, Pyroscope, Grafana and PostgreSQL"
+        " data"
     )
     for app in lab_stages.names():
         compose(

@@ -16,7 +16,13 @@ DATASOURCES = REPO / "compose/stack/grafana/provisioning/datasources/datasources
 PROMETHEUS_CONFIG = REPO / "compose/stack/prometheus/prometheus.yml"
 ALLOY_CONFIG = REPO / "compose/stack/alloy/config.alloy"
 ARCHITECTURE = REPO / "docs" / "architecture.md"
+PYROSCOPE_CONFIG = REPO / "compose/stack/pyroscope/pyroscope.yaml"
 LAB_NETWORK = "observability-lab"
+# Where the apps send profiles (the Pyroscope SDKs' server address): Alloy's pyroscope.receive_http,
+# which forwards to Pyroscope, so Alloy stays the one address an app sends telemetry to. Run outside
+# Docker, an app sends to the same port on 127.0.0.1. tests/config/test_stack_configs.py holds
+# Alloy's config, the stack's published ports and every compose file to it.
+PROFILES_URL = "http://alloy:9999"
 
 
 def dockerfile_base_images() -> dict[str, str]:

@@ -11,7 +11,9 @@ from tests.config.repo_files import (
     ALLOY_CONFIG,
     DASHBOARDS,
     DATASOURCES,
+    PROFILES_URL,
     PROMETHEUS_CONFIG,
+    PYROSCOPE_CONFIG,
     REPO,
     STACK_COMPOSE,
     all_services,
@@ -105,6 +107,7 @@ def test_configs_name_their_version_in_a_header() -> None:
         ALLOY_CONFIG,
         REPO / "compose/stack/loki/loki.yaml",
         REPO / "compose/stack/tempo/tempo.yaml",
+        PYROSCOPE_CONFIG,
         DATASOURCES,
     ):
         head = "\n".join(path.read_text().splitlines()[:3])
@@ -198,6 +201,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
         "prometheus": "prometheus",
         "loki": "loki",
         "tempo": "tempo",
+        "pyroscope": "grafana-pyroscope-datasource",
         "alertmanager": "alertmanager",
         "usage-postgres": "grafana-postgresql-datasource",
     }
@@ -207,7 +211,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default() -> None:
 def test_every_uid_a_correlation_or_dashboard_names_is_provisioned() -> None:
     uids = provisioned_uids()
     named = set(re.findall(r"datasourceUid: (\S+)", DATASOURCES.read_text()))
-    assert named == {"prometheus", "loki", "tempo"}
+    assert named == {"prometheus", "loki", "tempo", "pyroscope"}
     assert named <= uids.keys()
     assert DASHBOARDS
     for name, panel, target in dashboard_targets():
@@ -226,8 +230,84 @@ def test_correlations_are_wired() -> None:
     jsonData = tempo["jsonData"]
     assert jsonData["tracesToLogsV2"]["datasourceUid"] == "loki"
     assert jsonData["tracesToMetrics"]["datasourceUid"] == "prometheus"
+    assert jsonData["tracesToProfiles"]["datasourceUid"] == "pyroscope"
     assert jsonData["serviceMap"]["datasourceUid"] == "prometheus"
     assert jsonData["nodeGraph"]["enabled"] is True
+
+
+# The profile type the Python SDK's CPU samples are stored as (name:type:unit:period type:unit);
+# Pyroscope's TestIngestPPROFFixPythonLinenumbers queries a pyspy profile by it (v2.2.1).
+CPU_PROFILE_TYPE = "process_cpu:cpu:nanoseconds:cpu:nanoseconds"
+
+
+def test_a_span_in_tempo_links_to_its_cpu_profile_in_pyroscope() -> None:
+    by_uid = {ds["uid"]: ds for ds in load_yaml(DATASOURCES)["datasources"]}
+    assert by_uid["pyroscope"]["type"] == "grafana-pyroscope-datasource"
+    assert by_uid["pyroscope"]["url"] == "http://pyroscope:4040"
+    json_data = by_uid["tempo"]["jsonData"]
+    # Grafana reads tracesToProfiles only; a V2 name, as for logs, would be silently ignored.
+    assert "tracesToProfilesV2" not in json_data
+    link = json_data["tracesToProfiles"]
+    assert link["datasourceUid"] == "pyroscope"
+    assert link["profileTypeId"] == CPU_PROFILE_TYPE
+    # Spans name their service service.name (OTel), Pyroscope's series service_name.
+    assert {"key": "service.name", "value": "service_name"} in link["tags"]
+    assert link.get("customQuery", False) is False
+
+
+def alloy_profiles_port() -> int:
+    """The port of Alloy's pyroscope.receive_http, the one that forwards to Pyroscope."""
+    text = ALLOY_CONFIG.read_text()
+    receiver = re.search(
+        r'pyroscope\.receive_http "apps" \{\s+http \{\s+listen_address = "0\.0\.0\.0"\s+'
+        r"listen_port\s+= (\d+)\s+\}\s+forward_to = \[pyroscope\.write\.pyroscope\.receiver\]",
+        text,
+    )
+    assert receiver, "config.alloy has no pyroscope.receive_http forwarding to pyroscope.write"
+    write = re.search(r'pyroscope\.write "pyroscope" \{\s+endpoint \{\s+url = "([^"]+)"', text)
+    assert write and write.group(1) == "http://pyroscope:4040", write
+    return int(receiver.group(1))
+
+
+def test_apps_send_profiles_to_alloy_on_the_port_it_listens_on_and_compose_publishes() -> None:
+    scheme, host, port = PROFILES_URL.split(":")
+    assert (scheme, host) == ("http", "//alloy")
+    assert alloy_profiles_port() == int(port)
+    stack = services(STACK_COMPOSE)
+    # Published on loopback like Alloy's OTLP ports, so an app run without Docker sends there too.
+    assert f"127.0.0.1:{port}:{port}" in stack["alloy"]["ports"]
+    assert "127.0.0.1:4040:4040" in stack["pyroscope"]["ports"]
+    # Alloy forwards to Pyroscope, so waits for it; nothing else sends to Pyroscope.
+    assert stack["alloy"]["depends_on"]["pyroscope"] == {"condition": "service_healthy"}
+    for path, name, service in all_services():
+        where = f"{path.parent.name}:{name}"
+        for key, value in service.get("environment", {}).items():
+            for address in re.findall(r"https?://alloy:\d+", str(value)):
+                assert address in {"http://alloy:4318", PROFILES_URL}, f"{where}: {key}={value}"
+            assert "pyroscope:4040" not in str(value), f"{where}: {key} bypasses Alloy"
+
+
+def test_pyroscope_writes_only_under_its_named_volume_as_a_v2_single_binary() -> None:
+    config = load_yaml(PYROSCOPE_CONFIG)
+    service = services(STACK_COMPOSE)["pyroscope"]
+    assert "pyroscope-data:/data" in service["volumes"]
+    assert service["read_only"] is True
+    (mounted,) = [v for v in service["volumes"] if v.startswith("./pyroscope/")]
+    assert service["command"] == [f"-config.file={mounted.split(':')[1]}"]
+    assert (config["target"], config["architecture_storage"]) == ("all", "v2")
+    paths = [
+        config["storage"]["filesystem"]["dir"],
+        config["metastore"]["data_dir"],
+        config["metastore"]["raft"]["dir"],
+        config["metastore"]["raft"]["snapshots_dir"],
+    ]
+    assert config["storage"]["backend"] == "filesystem"
+    assert all(path.startswith("/data/") for path in paths), paths
+    assert config["self_profiling"]["disable_push"] is True
+    assert config["analytics"]["reporting_enabled"] is False
+    port = config["server"]["http_listen_port"]
+    assert f"--url=http://127.0.0.1:{port}" in service["healthcheck"]["test"]
+    assert f"127.0.0.1:{port}:{port}" in service["ports"]
 
 
 def test_grafana_secrets_come_from_env_and_anonymous_users_only_view() -> None:

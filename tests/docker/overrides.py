@@ -2,11 +2,12 @@
 
 One override per compose file, derived from it: an image that cannot be pulled runs as its stand-in
 (standins.py), the Dockerfile's base images likewise through its build arguments, and a service
-whose image has no stand-in (Grafana, Loki, Tempo, Alloy) is put in a profile nobody starts, as is
-every service that depends on one (the test starts those itself, without the dependency). The
-nox sessions read them from the directory in LAB_COMPOSE_OVERRIDES (`<compose folder>.yaml`), so
-the tests bring the lab up exactly as a learner does, through `nox -s stage-N`, and no compose
-file a learner runs is edited. Where every image can be pulled, only the timings below change.
+whose image has no stand-in (Grafana, Loki, Tempo, Pyroscope, Alloy) is put in a profile nobody
+starts, as is every service that depends on one (the test starts those itself, without the
+dependency). The nox sessions read them from the directory in LAB_COMPOSE_OVERRIDES (`<compose
+folder>.yaml`), so the tests bring the lab up exactly as a learner does, through `nox -s stage-N`,
+and no compose file a learner runs is edited. Where every image can be pulled, only the timings
+below change.
 """
 
 import tomllib

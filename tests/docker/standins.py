@@ -16,8 +16,8 @@ What the stand-ins lack against the pinned images, and how the tests live with i
   field; the two-network case stays with tests/integration/test_docker_discovery.py.
 - Alertmanager is 0.28, postgres_exporter 0.17, PostgreSQL 17.x from Debian, Python 3.13.5: the lab
   uses nothing of the pinned versions they lack.
-- Grafana, Loki, Tempo and Alloy have no stand-in: Debian does not package them. The tests that
-  need them run only where their images can be pulled.
+- Grafana, Loki, Tempo, Pyroscope and Alloy have no stand-in: Debian does not package them. The
+  tests that need them run only where their images can be pulled.
 """
 
 import hashlib

@@ -1,6 +1,6 @@
-"""The chapters' proofs on the whole stack, where Grafana, Loki, Tempo and Alloy can be pulled
-(the GitHub workflow, a learner's laptop); where they cannot, these tests say so and skip, as
-test_full_stack.py does.
+"""The chapters' proofs on the whole stack, where Grafana, Loki, Tempo, Pyroscope and Alloy can be
+pulled (the GitHub workflow, a learner's laptop); where they cannot, these tests say so and skip,
+as test_full_stack.py does.
 
 Stages 1 to 5 come up through their nox sessions and get traffic from traffic-gen, as a learner
 runs them; then every query of each chapter's "Queries that prove it works" (PromQL, LogQL and

@@ -1,5 +1,5 @@
 """The whole stack where its images can be pulled (the GitHub workflow, a learner's laptop):
-Grafana, Loki, Tempo and Alloy included. The stack and the dice-roller come up through
+Grafana, Loki, Tempo, Pyroscope and Alloy included. The stack and the dice-roller come up through
 `nox -s dice-roller`, traffic flows, and every signal is found in its backend through the
 backends' HTTP APIs; Grafana lists the provisioned dashboards and its datasources answer.
 
@@ -40,9 +40,10 @@ def full_stack(lab: Lab) -> Lab:
 
 def test_every_container_is_healthy(full_stack) -> None:
     # `up --wait` already waited; this names any container whose healthcheck cannot pass in its
-    # image (Loki's and Tempo's are distroless: see compose/IMAGES.md).
+    # image (Loki's, Tempo's and Pyroscope's are distroless: see compose/IMAGES.md).
     ours = containers("observability-lab") + containers("demo")
-    assert {c.service for c in ours} >= {"loki", "tempo", "alloy", "grafana", "dice-roller"}
+    expected = {"loki", "tempo", "pyroscope", "alloy", "grafana", "dice-roller"}
+    assert {c.service for c in ours} >= expected
     unhealthy = [f"{c.name}: {c.status}" for c in ours if "(healthy)" not in c.status]
     assert not unhealthy, unhealthy
 

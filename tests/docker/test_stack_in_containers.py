@@ -2,8 +2,9 @@
 healthy, Grafana's PostgreSQL role read-only, the usage-scraper telling what it misses, and stage
 6's incident from the fault switch through Prometheus and Alertmanager to the alert-receiver.
 
-Where Grafana, Loki, Tempo and Alloy can be pulled, they come up too (test_full_stack.py checks
-their signals); where not, the override keeps them, and what depends on them, from starting.
+Where Grafana, Loki, Tempo, Pyroscope and Alloy can be pulled, they come up too
+(test_full_stack.py checks their signals); where not, the override keeps them, and what depends on
+them, from starting.
 """
 
 import asyncio
