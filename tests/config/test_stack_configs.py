@@ -350,7 +350,13 @@ def test_every_stage_dashboard_selects_its_stage() -> None:
         stage = re.fullmatch(r"stage-(\d)\.json", name)
         if not stage:
             continue
-        query = target.get("expr") or target.get("query") or target.get("serviceMapQuery") or ""
+        query = (
+            target.get("expr")
+            or target.get("query")
+            or target.get("serviceMapQuery")
+            or target.get("labelSelector")  # Pyroscope's, which names its labels with `_`
+            or ""
+        )
         scopes = (
             f'compose_project="stage-{stage.group(1)}"',
             f'service_namespace="stage-{stage.group(1)}"',

@@ -120,9 +120,10 @@ def stage3(s: Scenario, stage: int = 3) -> None:
             exporter, project, "postgres-exporter", {"DATA_SOURCE_NAME": f"{dsn}?sslmode=disable"}
         )
     dice = s.run(f"stage{stage}-die-service", project, "die-service", die_env)
-    url = s.run(
-        f"stage{stage}-dice-roller", project, "dice-roller", {"DICE_ROLLER_DIE_SERVICE_URL": dice}
-    )
+    roller_env = {"DICE_ROLLER_DIE_SERVICE_URL": dice}
+    if stage >= 7:
+        roller_env["DICE_ROLLER_FAIRNESS_ROLLS"] = "10000"  # the check, a hundredth as long
+    url = s.run(f"stage{stage}-dice-roller", project, "dice-roller", roller_env)
     s.run(
         f"stage{stage}-frontend",
         project,
@@ -134,11 +135,11 @@ def stage3(s: Scenario, stage: int = 3) -> None:
         s.urls += [f"{url}/roll-async?die=fair&times=5", f"{url}/roll-async?die=flaky&times=4"]
 
 
-def slos(s: Scenario) -> None:
-    """Stage 6 with the stack's SLO rules, windows 60x shorter: the flaky die burns the budget
-    fast enough to fire the page, so ALERTS has a series too. Both the SLO dashboard and stage
-    6's (burn rates, firing alerts, each die's faults) run on it."""
-    stage3(s, stage=6)
+def slos(s: Scenario, stage: int = 6) -> None:
+    """Stage 6 (or 7) with the stack's SLO rules, windows 60x shorter: the flaky die burns the
+    budget fast enough to fire the page, so ALERTS has a series too. Both the SLO dashboard and
+    stage 6's and 7's (burn rates, firing alerts, each die's faults) run on it."""
+    stage3(s, stage=stage)
     s.urls = [url for url in s.urls if "die=flaky" in url or "die=fair" in url]
     s.urls += [url for url in s.urls if "/roll?die=flaky" in url] * 3  # a third fail: 30x+
     s.steady = True
@@ -180,6 +181,7 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "stage-4.json": lambda s: stage3(s, stage=4),
     "stage-5.json": lambda s: stage3(s, stage=5),
     "stage-6.json": slos,
+    "stage-7.json": lambda s: slos(s, stage=7),
     "slos.json": slos,
     "usage.json": usage_scraper,
 }

@@ -6,7 +6,7 @@ differs from what the generator writes. Edit these modules, not the JSON:
 
 - queries.py: a builder per query kind, with the provisioned datasources' uids;
 - panels.py: the kinds of panel used (time series, bar chart, stat, table, logs, traces, service
-  graph);
+  graph, flame graph);
 - shared.py: the panels every stage's dashboard has;
 - stage_N.py: stage N's title, summary, links and its own panels, below the shared ones, and
   optionally `first_panels`, above them (stage 6's: what the stage adds);

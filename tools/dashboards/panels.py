@@ -7,14 +7,15 @@ order given; a panel's datasource is its queries'.
 
 from grafana_foundation_sdk.builders import barchart, logs, nodegraph, stat, table, timeseries
 from grafana_foundation_sdk.builders.common import GraphThresholdsStyleConfig
-from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
+from grafana_foundation_sdk.builders.dashboard import Panel, ThresholdsConfig
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode, LogsSortOrder
 from grafana_foundation_sdk.models.dashboard import DataTransformerConfig, Threshold
 
-from tools.dashboards.queries import service_map, traceql
+from tools.dashboards.queries import profile, service_map, traceql
 
 # (width in grid columns out of 24, height in grid rows)
+FLAME = (24, 14)
 HALF = (12, 8)
 FULL = (24, 8)
 TALL_HALF = (12, 10)
@@ -83,3 +84,9 @@ def traces(title: str, query: str, size: tuple[int, int] = TALL_HALF) -> table.P
 
 def service_graph(title: str, selector: str, size: tuple[int, int] = TALL_HALF) -> nodegraph.Panel:
     return _with_queries(nodegraph.Panel(), title, size, (service_map(selector),))
+
+
+def flame_graph(title: str, label_selector: str, size: tuple[int, int] = FLAME) -> Panel:
+    """Grafana's flame graph panel (no builder of its own in the SDK: the generic one, by type)
+    of a Pyroscope profile: every function's share of the samples, callers below callees."""
+    return _with_queries(Panel().type("flamegraph"), title, size, (profile(label_selector),))
