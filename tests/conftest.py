@@ -96,30 +96,42 @@ def start_dice_roller(start_service, otlp_receiver: OtlpReceiver):
     return start
 
 
-@pytest.fixture
-def start_stage6(start_service, database):
-    """Stage 6's die-service on a real PostgreSQL and a dice-roller asking it; `env` is added to
-    both (OTEL_* settings)."""
+def _stage_starter(number: int, start_service, database) -> Callable[..., tuple[Service, Service]]:
+    """Stage `number`'s die-service on a real PostgreSQL and a dice-roller asking it; `env` is
+    added to both (OTEL_* settings), `roller_env` to the dice-roller's."""
 
-    def start(**env: str) -> tuple[Service, Service]:
+    def start(roller_env: dict[str, str] | None = None, **env: str) -> tuple[Service, Service]:
         die_port, roller_port = free_port(), free_port()
         die_service = start_service(
-            "stage6-die-service",
+            f"stage{number}-die-service",
             {"DIE_SERVICE_PORT": str(die_port), "DIE_SERVICE_DATABASE_URL": database, **env},
             die_port,
         )
         roller = start_service(
-            "stage6-dice-roller",
+            f"stage{number}-dice-roller",
             {
                 "DICE_ROLLER_PORT": str(roller_port),
                 "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url,
                 **env,
+                **(roller_env or {}),
             },
             roller_port,
         )
         return die_service, roller
 
     return start
+
+
+@pytest.fixture
+def start_stage6(start_service, database):
+    """Stage 6's die-service on a real PostgreSQL and a dice-roller asking it."""
+    return _stage_starter(6, start_service, database)
+
+
+@pytest.fixture
+def start_stage7(start_service, database):
+    """Stage 7's, as stage 6's: its dice-roller checks each die's fairness before the roll."""
+    return _stage_starter(7, start_service, database)
 
 
 @pytest.fixture

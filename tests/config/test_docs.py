@@ -90,7 +90,7 @@ def test_the_readme_starts_with_the_chapters_and_links_the_reference_page() -> N
     readme = README.read_text()
     learn = readme.split("## What you will learn", 1)[1].split("\n## ", 1)[0]
     chapters = re.findall(r"\]\(tutorials/(stage-\d)\.md\)", learn)
-    assert chapters == [f"stage-{n}" for n in range(1, 7)], chapters
+    assert chapters == [f"stage-{n}" for n in range(1, 8)], chapters
     assert "(docs/reference.md)" in readme
     for heading in ("## Sessions", "## Instrument your own service", "## Layout", "## Tests"):
         assert heading in REFERENCE.read_text(), heading

@@ -1,4 +1,4 @@
-"""Stage 5's and 6's compose init scripts and die-services agree on the dice table and its seed."""
+"""Stage 5's, 6's and 7's compose init scripts and die-services agree on the dice table and seed."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ from lab_dice.dice import DICE_FILE
 from tests.support.paths import REPO
 from tests.support.ports import free_port
 
-STAGES = pytest.mark.parametrize("stage", [5, 6])
+STAGES = pytest.mark.parametrize("stage", [5, 6, 7])
 COLUMNS = (
     "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns"
     " WHERE table_name = 'dice' ORDER BY ordinal_position"
