@@ -98,12 +98,22 @@ def set_faults(page, run: StageRun) -> None:
     page.get_by_text("The fair die now fails 0% of rolls and is slow (0-0 s) in 5%.").wait_for()
 
 
+def set_fairness_check(page, run: StageRun) -> None:
+    form = page.get_by_test_id("stForm").filter(has_text="Set fairness check")
+    # The matrix's calls switched the cache on before the page opened: the toggle shows it.
+    expect(form.get_by_role("switch")).to_be_checked()
+    form.get_by_text("Keep each die's verdict").click()
+    form.get_by_role("button", name="Set fairness check").click()
+    page.get_by_text("The dice-roller now checks the die before every roll.").wait_for()
+
+
 # What the matrix's page `actions` do, in a browser on the stage's page.
 ACTIONS: dict[str, Callable] = {
     "roll": roll,
     "roll many": roll_many,
     "add die": add_die,
     "set faults": set_faults,
+    "set fairness check": set_fairness_check,
 }
 
 
@@ -334,3 +344,7 @@ class TestStage5(PageSignals):
 
 class TestStage6(PageSignals):
     stage = "stage-6"
+
+
+class TestStage7(PageSignals):
+    stage = "stage-7"

@@ -334,49 +334,96 @@ STAGE5_FRONTEND = STAGE4_FRONTEND.extended(
     ),
 )
 
+
 # Stage 6: a die's faults are switched while everything runs; the switch explains the incident.
-STAGE6_DIE_SERVICE = postgres_die_service("signals_stage6").extended(
-    calls=(Call("PATCH", "/dice/coin/faults", json={"failure_rate": 0.5}),),
-    metrics=(
-        *http_metrics("/dice/{name}/faults", method="PATCH"),
-        # Each die's faults as last read or set: the API's change, and the page's.
-        Metric("dice_fault_ratio", {"die": "coin", "fault": "failure"}, 0.5),
-        Metric("dice_fault_ratio", {"die": "fair", "fault": "slow"}, 0.05),
-    ),
-    spans=(
-        Span("PATCH /dice/{name}/faults", SERVER, parent=ROOT),
-        Span("PATCH /dice/{name}/faults", SERVER, parent=Parent("frontend", "PATCH")),
-        # One statement, so two changes at once cannot interleave.
-        Span(
-            "UPDATE",
-            CLIENT,
-            parent=Parent("die-service", "fastapi.endpoint"),
-            attributes={"db.query.text": re.compile("UPDATE dice SET")},
+def faulty_die_service(database: str) -> ServiceSignals:
+    """Stage 6's die-service (and 7's) on a database of this name."""
+    return postgres_die_service(database).extended(
+        calls=(Call("PATCH", "/dice/coin/faults", json={"failure_rate": 0.5}),),
+        metrics=(
+            *http_metrics("/dice/{name}/faults", method="PATCH"),
+            # Each die's faults as last read or set: the API's change, and the page's.
+            Metric("dice_fault_ratio", {"die": "coin", "fault": "failure"}, 0.5),
+            Metric("dice_fault_ratio", {"die": "fair", "fault": "slow"}, 0.05),
         ),
-    ),
-    logs=(
-        Log(
-            {
-                "level": "WARNING",
-                "message": "faults of the coin die changed: failure_rate=0.5",
-                "die": "coin",
-                "failure_rate": 0.5,
-            },
-            in_span="fastapi.endpoint",
+        spans=(
+            Span("PATCH /dice/{name}/faults", SERVER, parent=ROOT),
+            Span("PATCH /dice/{name}/faults", SERVER, parent=Parent("frontend", "PATCH")),
+            # One statement, so two changes at once cannot interleave.
+            Span(
+                "UPDATE",
+                CLIENT,
+                parent=Parent("die-service", "fastapi.endpoint"),
+                attributes={"db.query.text": re.compile("UPDATE dice SET")},
+            ),
         ),
-        Log(usage("set_faults", die="coin", failure_rate=0.5), in_span="fastapi.endpoint"),
-        # The page's form sends only what was moved: the die's other faults stay as they are.
-        Log(
-            {"level": "WARNING", "message": "faults of the fair die changed: slow_rate=0.05"},
-            in_span="fastapi.endpoint",
+        logs=(
+            Log(
+                {
+                    "level": "WARNING",
+                    "message": "faults of the coin die changed: failure_rate=0.5",
+                    "die": "coin",
+                    "failure_rate": 0.5,
+                },
+                in_span="fastapi.endpoint",
+            ),
+            Log(usage("set_faults", die="coin", failure_rate=0.5), in_span="fastapi.endpoint"),
+            # The page's form sends only what was moved: the die's other faults stay as they are.
+            Log(
+                {"level": "WARNING", "message": "faults of the fair die changed: slow_rate=0.05"},
+                in_span="fastapi.endpoint",
+            ),
         ),
-    ),
-)
+    )
+
+
+STAGE6_DIE_SERVICE = faulty_die_service("signals_stage6")
 STAGE6_FRONTEND = STAGE5_FRONTEND.extended(
     actions=("set faults",),
     spans=(
         Span("set faults", INTERNAL, parent=ROOT, attributes={"die": "fair"}),
         Span("PATCH", CLIENT, parent=Parent("frontend", "set faults")),
+    ),
+)
+
+# Stage 7: GET /roll checks the die's fairness first, and a switch keeps the check's verdicts.
+# The check's CPU samples tied to the span: tests/integration/test_stage7.py (the matrix runs
+# without a profiler).
+STAGE7_DICE_ROLLER = STAGE4_DICE_ROLLER.extended(
+    settings={"FAIRNESS_ROLLS": "10000"},
+    calls=(
+        Call("GET", "/roll?die=loaded"),
+        Call("GET", "/fairness-check"),
+        Call("PUT", "/fairness-check", json={"cache": True}),
+    ),
+    metrics=(
+        *http_metrics("/fairness-check"),
+        *http_metrics("/fairness-check", method="PUT"),
+    ),
+    spans=(
+        Span("PUT /fairness-check", SERVER, parent=ROOT),
+        Span("PUT /fairness-check", SERVER, parent=Parent("frontend", "PUT")),
+        Span("GET /fairness-check", SERVER, parent=Parent("frontend", "GET")),
+    ),
+    logs=(
+        # As stage 6's fault switches: the line that explains the latency that changes after it.
+        Log(
+            {"level": "WARNING", "message": "fairness check: cache on", "cache": True},
+            in_span="fastapi.endpoint",
+        ),
+        Log(usage("set_fairness_check", cache=True), in_span="fastapi.endpoint"),
+        # The page's toggle, which starts from the switch as it is (on) and turns it off.
+        Log(
+            {"level": "WARNING", "message": "fairness check: cache off", "cache": False},
+            in_span="fastapi.endpoint",
+        ),
+    ),
+)
+STAGE7_FRONTEND = STAGE6_FRONTEND.extended(
+    actions=("set fairness check",),
+    spans=(
+        Span("set fairness check", INTERNAL, parent=ROOT, attributes={"cache": False}),
+        Span("PUT", CLIENT, parent=Parent("frontend", "set fairness check")),
     ),
 )
 
@@ -402,6 +449,11 @@ SIGNALS: dict[str, dict[str, ServiceSignals]] = {
         "die-service": STAGE6_DIE_SERVICE,
         "dice-roller": STAGE4_DICE_ROLLER,
         "frontend": STAGE6_FRONTEND,
+    },
+    "stage-7": {
+        "die-service": faulty_die_service("signals_stage7"),
+        "dice-roller": STAGE7_DICE_ROLLER,
+        "frontend": STAGE7_FRONTEND,
     },
 }
 

@@ -25,7 +25,7 @@ def plan(target: str, seed: int, users: int = 3, per_user: int = 50) -> list[lis
 
 
 @pytest.mark.parametrize(
-    "target", ["dice-roller", "stage-1", "stage-3", "stage-4", "stage-5", "stage-6"]
+    "target", ["dice-roller", "stage-1", "stage-3", "stage-4", "stage-5", "stage-6", "stage-7"]
 )
 def test_the_same_seed_gives_the_same_requests(target: str) -> None:
     assert plan(target, 7) == plan(target, 7)
@@ -47,8 +47,10 @@ def test_stage_4_sends_async_rolls_and_stage_5_adds_dice() -> None:
     assert posts and all(url == "http://y/dice" and has_body for _, url, has_body in posts)
 
 
-def test_stage_6_steady_mix_keeps_the_risky_dies_failures_inside_the_error_budget() -> None:
-    urls = [url for user in plan("stage-6", 1, users=10, per_user=200) for _, url, _ in user]
+@pytest.mark.parametrize("stage", ["stage-6", "stage-7"])
+def test_the_steady_mix_keeps_the_risky_dies_failures_inside_the_error_budget(stage: str) -> None:
+    # Stage 7's too: every request is a GET /roll, so every one runs the fairness check.
+    urls = [url for user in plan(stage, 1, users=10, per_user=200) for _, url, _ in user]
     assert all("/roll?die=" in url for url in urls)
     risky = sum(url.endswith("die=risky") for url in urls) / len(urls)
     slos = yaml.safe_load((REPO / "compose/stack/prometheus/slos.yaml").read_text())["slos"]

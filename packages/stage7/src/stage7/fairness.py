@@ -17,7 +17,9 @@ from lab_dice.dice import DieSpec
 from pydantic import BaseModel, ConfigDict
 
 
-def simulate_fairness(faces: tuple[int, ...], weights: tuple[float, ...] | None, rolls: int) -> bool:
+def simulate_fairness(
+    faces: tuple[int, ...], weights: tuple[float, ...] | None, rolls: int
+) -> bool:
     """Whether a die with these faces and weights is fair: roll it `rolls` times and compare each
     face's count with an even share (Pearson's chi-square test: a fair die fails it less than
     once in a million checks, a loaded one fails it)."""

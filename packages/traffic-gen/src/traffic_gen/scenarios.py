@@ -90,7 +90,8 @@ class AddDiceScenario(AsyncRollScenario):
 
 
 class SteadyScenario(Scenario):
-    """Stage 6: single rolls in a mix that meets the SLOs at rest.
+    """Stages 6 and 7: single rolls in a mix that meets the SLOs at rest (in stage 7, once its
+    planted problem is fixed: every roll runs its fairness check first).
 
     The risky die fails a tenth of its rolls by itself, so it gets a twentieth of the traffic:
     its failures (0.5% of requests) stay inside the 1% error budget, and an alert means an
@@ -113,5 +114,6 @@ def scenario_for(target: str, base_url: str, die_service_url: str | None) -> Sce
     if target == "dice-roller":
         return DiceRollerScenario(base_url)
     stage = int(target.removeprefix("stage-"))
-    kind = {4: AsyncRollScenario, 5: AddDiceScenario, 6: SteadyScenario}.get(stage, StageScenario)
+    kinds = {4: AsyncRollScenario, 5: AddDiceScenario, 6: SteadyScenario, 7: SteadyScenario}
+    kind = kinds.get(stage, StageScenario)
     return kind(base_url, die_service_url)
