@@ -31,7 +31,11 @@ class CheckedRoll(RollResult):
 
 @router.get("/roll", responses=error_responses(404, 500, 503))
 async def roll(
-    die_service: DieService, rng: Rng, meters: Meters, check: Check, die: DieQuery = "fair"
+    die_service: DieService,
+    rng: Rng,
+    meters: Meters,
+    check: Check,
+    die: DieQuery = "fair",
 ) -> CheckedRoll:
     spec = await fetch_spec(die_service, die)
     # CPU work, so off the event loop: in a worker thread that carries this span's id while it
