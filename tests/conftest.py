@@ -72,6 +72,15 @@ def fake_loki():
 
 
 @pytest.fixture
+def fake_pyroscope():
+    """A stand-in for Pyroscope's ingest API (no Debian package): tests/support/fake_pyroscope.py"""
+    from tests.support.fake_pyroscope import FakePyroscope
+
+    with FakePyroscope() as pyroscope:
+        yield pyroscope
+
+
+@pytest.fixture
 def start_dice_roller(start_service, otlp_receiver: OtlpReceiver):
     """`opentelemetry-instrument dice-roller`, as its image runs it."""
 

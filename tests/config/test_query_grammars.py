@@ -83,6 +83,27 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     return found
 
 
+def pyroscope_queries() -> list[tuple[str, str, str]]:
+    """(where, profile type id, label selector) of every Pyroscope query: a dashboard target's,
+    and each line `PROFILE_TYPE{selector}` of a ```pyroscope block in the docs, as Pyroscope's
+    own page takes a query."""
+    found = []
+    for name, panel, target in dashboard_targets():
+        if target["datasource"]["type"] == "grafana-pyroscope-datasource":
+            found.append(
+                (f"{name}: {panel['title']}", target["profileTypeId"], target["labelSelector"])
+            )
+    for path in DOCS:
+        text = path.read_text()
+        for match in re.finditer(r"```pyroscope\n(.*?)```", text, re.DOTALL):
+            line = text[: match.start()].count("\n") + 2
+            for offset, query in enumerate(match.group(1).splitlines()):
+                if query.strip():
+                    profile_type, brace, selector = query.strip().partition("{")
+                    found.append((f"{path.name}:{line + offset}", profile_type, brace + selector))
+    return found
+
+
 def parse(queries: list[tuple[str, str, str]]) -> list[dict]:
     """Per query: {"errors": [offsets], "names": [[kind, name], ...]} (see parse.mjs)."""
     node = shutil.which("node")
@@ -118,6 +139,20 @@ def test_every_query_parses_with_grafanas_grammar(source: str) -> None:
         if (offsets := result["errors"])
     ]
     assert not failures, "\n".join(failures)
+
+
+def test_every_pyroscope_query_is_a_profile_type_and_a_selector_of_its_stage() -> None:
+    # A label selector is PromQL's vector selector without a metric name: its grammar reads it.
+    queries = pyroscope_queries()
+    assert {where.split(":")[0] for where, _, _ in queries} >= {"stage-7.json", "stage-7.md"}
+    selectors = [(where, "promql", selector) for where, _, selector in queries]
+    for (where, profile_type, selector), result in zip(queries, parse(selectors), strict=True):
+        assert re.fullmatch(r"\w+(:\w+){4}", profile_type), f"{where}: {profile_type}"
+        assert not result["errors"] and selector.startswith("{"), f"{where}: {selector}"
+        (matchers,) = result["selectors"]
+        stage = re.match(r"stage-(\d)\.", where)
+        if stage:
+            assert ["service_namespace", f"stage-{stage.group(1)}"] in matchers, where
 
 
 def test_the_grammars_do_reject_a_broken_query() -> None:

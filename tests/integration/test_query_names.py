@@ -1,11 +1,14 @@
 """Every query in the tutorials and dashboards names only what exists.
 
 The services run as processes under a little traffic of every kind (a roll, a failure, a batch, a
-new die, a fault switched, a page's click, an alert) and everything they emit is collected: span
-names, span and resource attributes (an OTLP receiver), JSON log fields as Loki's `| json` names
-them, and metric and label names (their `/metrics`, postgres_exporter's, the SLO rules'). Each
-query's names, read with the grammars Grafana and Prometheus use (tests/grammars/parse.mjs),
-must be among them; a name nothing emits fails the test with the query that uses it.
+new die, a fault switched, a fairness check and its switch, a page's click, an alert) and
+everything they emit is collected: span names, span and resource attributes (an OTLP receiver),
+JSON log fields as Loki's `| json` names them, metric and label names (their `/metrics`,
+postgres_exporter's, the SLO rules'), and the profile type ids and label names of the profiles
+the real Pyroscope agent pushes (tests/support/fake_pyroscope.py). Each query's names, read with
+the grammars Grafana and Prometheus use (tests/grammars/parse.mjs; a Pyroscope label selector
+is PromQL's vector selector), must be among them; a name nothing emits fails the test with the
+query that uses it.
 
 The chapters' hands-on queries are left out: they name what only an exercise's solution emits,
 and tests/integration/test_exercises.py checks them against the patched services.
@@ -26,6 +29,7 @@ from tests.config.test_query_grammars import (
     doc_queries,
     hands_on_queries,
     parse,
+    pyroscope_queries,
 )
 from tests.support.paths import REPO
 from tests.support.ports import free_port
@@ -33,7 +37,7 @@ from tests.support.prerequisites import require_tool
 from tests.support.prometheus import discovery_labels
 from tests.support.tempo_series import generated_series
 
-STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-6,deployment.environment.name=lab"}
+STAGE = {"OTEL_RESOURCE_ATTRIBUTES": "service.namespace=stage-7,deployment.environment.name=lab"}
 TRACING = {"OTEL_BSP_SCHEDULE_DELAY": "100"}
 # What Prometheus adds to every scraped series: the job and instance, and the labels the stack's
 # Docker discovery sets (prometheus.yml); and its own series for targets and alerts.
@@ -99,19 +103,27 @@ def rule_series() -> dict[str, set[str]]:
     }
 
 
-def run_everything(start_service, start_stage6, otlp_receiver, database, browser_page, fake_loki):
-    """Start every kind of service, give each a little of all it does; the services."""
+def run_everything(
+    start_service, start_stage7, otlp_receiver, database, browser_page, fake_loki, fake_pyroscope
+):
+    """Start every kind of service, give each a little of all it does; the services. Stage 7's
+    do everything the earlier stages' do, and profile to `fake_pyroscope`."""
     otlp = {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, **TRACING, **STAGE}
+    profiles = {
+        "PYROSCOPE_SERVER_ADDRESS": fake_pyroscope.address,
+        "PYROSCOPE_UPLOAD_INTERVAL": "1",
+    }
     ports = {name: free_port() for name in ("page", "metrics", "alerts", "usage")}
-    die, roller = start_stage6(**otlp)
+    die, roller = start_stage7(**otlp, **profiles)
     frontend = start_service(
-        "stage6-frontend",
+        "stage7-frontend",
         {
             "FRONTEND_PORT": str(ports["page"]),
             "FRONTEND_METRICS_PORT": str(ports["metrics"]),
             "FRONTEND_DICE_ROLLER_URL": roller.base_url,
             "FRONTEND_DIE_SERVICE_URL": die.base_url,
             **otlp,
+            **profiles,
         },
         ports["page"],
         ready_path="/_stcore/health",
@@ -147,6 +159,7 @@ def run_everything(start_service, start_stage6, otlp_receiver, database, browser
         for die_name in ("fair", "risky", "risky", "risky", "nope"):
             client.get("/roll", params={"die": die_name})
         client.get("/roll-async", params={"die": "risky", "times": 5})
+        client.put("/fairness-check", json={"cache": True})
         new_die = {"name": "d4", "faces": [1, 2, 3, 4]}
         httpx.post(f"{die.base_url}/dice", json=new_die, timeout=10)
     httpx.post(f"{receiver.base_url}/alerts", json=NOTIFICATION, timeout=10)
@@ -167,10 +180,23 @@ def run_everything(start_service, start_stage6, otlp_receiver, database, browser
 
 
 def test_every_query_names_only_what_the_services_emit(
-    start_service, start_stage6, start_dice_roller, otlp_receiver, database, browser_page, fake_loki
+    start_service,
+    start_stage7,
+    start_dice_roller,
+    otlp_receiver,
+    database,
+    browser_page,
+    fake_loki,
+    fake_pyroscope,
 ) -> None:
     services, metrics_urls = run_everything(
-        start_service, start_stage6, otlp_receiver, database, browser_page, fake_loki
+        start_service,
+        start_stage7,
+        otlp_receiver,
+        database,
+        browser_page,
+        fake_loki,
+        fake_pyroscope,
     )
     demo = start_dice_roller(**STAGE)
     httpx.get(f"{demo.base_url}/roll/3d6", timeout=10)
@@ -214,11 +240,66 @@ def test_every_query_names_only_what_the_services_emit(
         ("-", "traceql", '{span.http.status_code=500 && name="GET /rolls"}'),
         ("-", "promql", 'sum(rate(http_request_total{compose_project="stage-6"}[1m]))'),
     ]
+    # Pyroscope's queries: the profile type ids and the labels the agent sends, series labels
+    # and each sample's (a span's samples carry span_id, span_name and trace_id).
+    poll_until(
+        lambda: [
+            s
+            for s in fake_pyroscope.samples(service_name="dice-roller")
+            if "simulate_fairness" in s.functions and s.label_values("span_id")
+        ],
+        timeout=30,
+        what="the dice-roller's profile of a checked roll",
+    )
+    profile_types, profile_labels = pyroscope_names(fake_pyroscope)
+    assert "process_cpu:cpu:nanoseconds:cpu:nanoseconds" in profile_types
+    wrong = unknown_profile_names(pyroscope_queries(), profile_types, profile_labels)
+    assert not wrong, "\n".join(wrong)
+    assert unknown_profile_names(
+        [("-", "process_cpu:cpu:nanoseconds", '{service_name="dice-roller", service="x"}')],
+        profile_types,
+        profile_labels,
+    ) == [
+        "-: profile type 'process_cpu:cpu:nanoseconds' is emitted by nothing",
+        '-: label \'service\' is emitted by nothing, in: {service_name="dice-roller", service="x"}',
+    ]
     assert [line.split(": ")[1] for line in unknown_names(typos, emitted)] == [
         "filter 'alert_state' is emitted by nothing, in",
         "span 'http.status_code' is emitted by nothing, in",
         "span_name 'GET /rolls' is emitted by nothing, in",
         "metric 'http_request_total' is emitted by nothing, in",
+    ]
+
+
+def pyroscope_names(pyroscope) -> tuple[set[str], set[str]]:
+    """The profile type ids (NAME:SAMPLE_TYPE:UNIT:PERIOD_TYPE:UNIT) and label names of every
+    profile received, series labels and sample labels alike."""
+    types, labels = set(), set()
+    for profile in pyroscope.received():
+        strings = profile.profile.string_table
+        period = profile.profile.period_type
+        for sample_type, unit in profile.sample_types:
+            name = profile.labels["__name__"]
+            types.add(f"{name}:{sample_type}:{unit}:{strings[period.type]}:{strings[period.unit]}")
+        labels |= set(profile.labels) - {"__name__"}
+        labels |= {key for sample in profile.samples() for key, _ in sample.labels}
+    return types, labels
+
+
+def unknown_profile_names(
+    queries: list[tuple[str, str, str]], types: set[str], labels: set[str]
+) -> list[str]:
+    wrong = [
+        f"{where}: profile type {kind!r} is emitted by nothing"
+        for where, kind, _ in queries
+        if kind not in types
+    ]
+    selectors = [(where, "promql", selector) for where, _, selector in queries]
+    return wrong + [
+        f"{where}: label {name!r} is emitted by nothing, in: {query}"
+        for (where, _, query), result in zip(selectors, parse(selectors), strict=True)
+        for kind, name in result["names"]
+        if name not in labels
     ]
 
 

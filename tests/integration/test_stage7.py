@@ -11,7 +11,6 @@ makes to it. The WARNING line and the usage event of a switch: the signal matrix
 
 import secrets
 import statistics
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -31,12 +30,6 @@ QUICK = {"DICE_ROLLER_FAIRNESS_ROLLS": "10000"}
 @pytest.fixture
 def stage7(start_stage7):
     return start_stage7(roller_env=QUICK)
-
-
-@pytest.fixture
-def fake_pyroscope() -> Iterator[FakePyroscope]:
-    with FakePyroscope() as pyroscope:
-        yield pyroscope
 
 
 def roll(roller, die: str = "fair", **headers: str) -> httpx.Response:
