@@ -2,7 +2,8 @@
 stack, started with the nox session a learner types: built from the Dockerfile, up under their
 compose files' own hardening (read-only roots, no capabilities, users, memory limits), healthy,
 found by Prometheus through the real Docker socket by their labels alone, driven by traffic-gen
-and used through their published ports in Chromium.
+and used through their published ports in Chromium; those given a Pyroscope address (stage 7's)
+start the profiling agent.
 
     uv run nox -s smoke
 """
@@ -18,6 +19,7 @@ from tests.config.repo_files import REPO, load_yaml
 from tests.docker.lab import (
     PROMETHEUS,
     Lab,
+    container_logs,
     containers,
     export_failure_lines,
     prometheus,
@@ -70,6 +72,24 @@ def assert_export_failures_are_rare(document: dict) -> None:
         assert len(said) <= uptime_seconds(name) / 5 + 1, f"{name}: {len(said)} lines: {said[:3]}"
 
 
+def assert_profiling_on(document: dict) -> None:
+    """Each service given PYROSCOPE_SERVER_ADDRESS started the Pyroscope agent, under its compose
+    file's hardening (read-only root, no capabilities, no new privileges, a user of its own): its
+    log says where it profiles to. A frontend starts its telemetry with the page's first view."""
+    for service in document["services"].values():
+        address = service.get("environment", {}).get("PYROSCOPE_SERVER_ADDRESS")
+        if not address:
+            continue
+        name, said = service["container_name"], f"profiling to {address}"
+        poll_until(
+            lambda name=name, said=said: [
+                line for line in container_logs(name) if line.get("message") == said
+            ],
+            timeout=30,
+            what=f"{name}: profiling to {address}",
+        )
+
+
 def drive_with_traffic_gen(target: str) -> dict:
     result = run(
         ["uv", "run", "--locked", "traffic-gen", "--target", target, "--users", "3",
@@ -109,6 +129,7 @@ def test_an_app_comes_up_healthy_is_scraped_by_its_labels_and_takes_traffic(
         assert served, summary
         if app.find("frontend"):
             roll_in_the_page(browser_page, app)
+        assert_profiling_on(document)
         if "alloy" in lab.held_back("stack"):
             assert_export_failures_are_rare(document)
     finally:
