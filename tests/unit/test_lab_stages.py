@@ -32,7 +32,7 @@ def registry(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_labs_registry_names_every_stage_and_each_service_by_what_a_learner_types() -> None:
-    assert [app.name for app in lab_stages.stages()] == [f"stage-{n}" for n in range(1, 7)]
+    assert [app.name for app in lab_stages.stages()] == [f"stage-{n}" for n in range(1, 8)]
     stage2 = lab_stages.app("stage-2")
     assert (stage2.package, stage2.compose, stage2.project) == ("stage2", "stage2", "stage-2")
     assert stage2.namespace == "stage-2"
