@@ -7,8 +7,10 @@ library does for the lab: the providers from the environment with JSON logs, and
 prometheus-fastapi-instrumentator with exemplars, `/metrics` and `/healthz`.
 """
 
+import sys
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -19,6 +21,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from lab_telemetry.logs import configure_logging
 from lab_telemetry.metrics import Metrics, instrument_http_metrics
+from lab_telemetry.serve import load_settings
 from lab_telemetry.settings import TelemetrySettings
 from lab_telemetry.tracing import build_tracer_provider, install_tracer_provider, instrument_httpx
 
@@ -37,6 +40,8 @@ class Telemetry:
     tracer_provider: TracerProvider
     tracer: trace.Tracer
     metrics: Metrics
+    # The Pyroscope agent runs (PYROSCOPE_SERVER_ADDRESS set): lab_telemetry.profiling.
+    profiling: bool = False
 
     @property
     def fastapi(self) -> TelemetryConfig:
@@ -67,22 +72,34 @@ def setup_telemetry(
     log_level: str | None = None,
     log_fd: int = 1,
 ) -> Telemetry:
-    """JSON logs, tracing (exported when an OTLP endpoint is set) and httpx instrumentation.
+    """JSON logs, tracing (exported when an OTLP endpoint is set), httpx instrumentation, and
+    profiling when PYROSCOPE_SERVER_ADDRESS is set (its samples tied to spans when tracing is on
+    too: lab_telemetry.profiling).
 
     `span_processor` replaces the OTLP exporter, which is how tests collect spans in memory.
-    A CLI whose stdout is its output logs to stderr instead (`log_fd=2`).
+    A CLI whose stdout is its output logs to stderr instead (`log_fd=2`). A bad setting in the
+    environment is one line on stderr and exit status 2 (serve.load_settings).
     """
-    settings = settings or TelemetrySettings()
+    settings = settings or load_settings(TelemetrySettings, Path(sys.argv[0]).name)
     name = settings.service_name or service_name
     configure_logging(name, log_level or settings.log_level, fd=log_fd)
     provider = build_tracer_provider(name, settings, span_processor)
     install_tracer_provider(provider)
     instrument_httpx()
+    profiling = False
+    if settings.profiling_enabled:
+        # Imported only here: without an address no profiler module is loaded at all.
+        from lab_telemetry import profiling as pyroscope_agent
+
+        profiling = pyroscope_agent.start_profiling(settings, provider.resource)
+        if settings.export_enabled or span_processor is not None:
+            pyroscope_agent.link_spans(provider)
     return Telemetry(
         service_name=name,
         tracer_provider=provider,
         tracer=provider.get_tracer("lab_telemetry"),
         metrics=Metrics(),
+        profiling=profiling,
     )
 
 
