@@ -33,6 +33,7 @@ BENCHMARKS = (
     "load_generators.py",
     "fanout_memory.py",
     "containers.py",
+    "profiling.py",
 )
 STACK_URLS = {
     "Grafana": "http://127.0.0.1:3000",

@@ -121,7 +121,9 @@ def test_concurrent_requests_samples_carry_their_own_span(
 ) -> None:
     """/alpha (async, work in a worker thread) and /beta (`def`, @profiled) burn CPU at the same
     time, /inline on the event loop beside them: each planted function is sampled under the span
-    of its own request only, and the event loop's samples under no span."""
+    of its own request only (90% of its samples at least: a sample taken as a block ends gets
+    the thread's tags after they are removed), never another's, and the event loop's samples
+    under no span."""
     app = start_app(
         PYROSCOPE_SERVER_ADDRESS=fake_pyroscope.address,
         PYROSCOPE_UPLOAD_INTERVAL="1",
@@ -163,13 +165,18 @@ def test_concurrent_requests_samples_carry_their_own_span(
     for path, function in (("/alpha", "planted_alpha"), ("/beta", "planted_beta")):
         own = {s.span_id: s for s in spans[path]}
         planted = with_function(samples(), function)
-        assert sum(s.values[0] for s in planted) > 0
         for sample in planted:
-            # One span per sample, a span of this endpoint's requests, with its trace and name.
-            (span_id,) = sample.label_values("span_id")
-            assert span_id in own, (function, span_id, sample.labels)
-            assert sample.label_values("trace_id") == [own[span_id].trace_id]
-            assert sample.label_values("span_name") == [own[span_id].name]
+            # Never another request's span: one span of this endpoint's requests, with its trace
+            # and name, or (a sample taken as the block ended, filed just after) none.
+            span_ids = sample.label_values("span_id")
+            assert len(span_ids) <= 1 and set(span_ids) <= own.keys(), (function, sample.labels)
+            for span_id in span_ids:
+                assert sample.label_values("trace_id") == [own[span_id].trace_id]
+                assert sample.label_values("span_name") == [own[span_id].name]
+        tagged = sum(s.values[0] for s in planted if s.label_values("span_id"))
+        total = sum(s.values[0] for s in planted)
+        print(f"{function}: {tagged / total:.1%} of {total / 1e9:.2f} s of samples under a span")
+        assert tagged >= 0.9 * total
         for span in own.values():
             assert span.attributes["pyroscope.profile.id"] == span.span_id
             assert span.trace_id in traces[path]

@@ -29,7 +29,9 @@ class TelemetrySettings(BaseSettings):
     pyroscope_sample_rate: int = Field(
         default=100, ge=1, le=1000, validation_alias="PYROSCOPE_SAMPLE_RATE"
     )
-    # Seconds between uploads; 10 is pyroscope-io's default (pyroscope.configure).
+    # Seconds between uploads; 10 is pyroscope-io's default (pyroscope.configure). The agent waits
+    # up to 10 s for an upload and queues at most 10: below 10 s, a backend that accepts but does
+    # not answer lets samples pile up in memory (tests use 1-2 s against a stand-in that answers).
     pyroscope_upload_interval: int = Field(
         default=10, ge=1, le=300, validation_alias="PYROSCOPE_UPLOAD_INTERVAL"
     )
