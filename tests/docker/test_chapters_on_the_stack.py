@@ -2,11 +2,13 @@
 pulled (the GitHub workflow, a learner's laptop); where they cannot, these tests say so and skip,
 as test_full_stack.py does.
 
-Stages 1 to 5 come up through their nox sessions and get traffic from traffic-gen, as a learner
-runs them; then every query of each chapter's "Queries that prove it works" (PromQL, LogQL and
-TraceQL) returns data from Prometheus, Loki and Tempo: among them stage 2's service-graph series
-with its stage's label, written by Tempo from the spans. Grafana's pages a chapter shows (a
-dashboard, a trace's waterfall, the jump from a span to its logs) are photographed into
+Stages 1 to 5 and 7 come up through their nox sessions and get traffic from traffic-gen, as a
+learner runs them; then every query of chapters 1 to 5's "Queries that prove it works" (PromQL,
+LogQL and TraceQL) returns data from Prometheus, Loki and Tempo: among them stage 2's
+service-graph series with its stage's label, written by Tempo from the spans. Chapter 7's walk is
+asked of Pyroscope: its flame graph names the planted function, the slow rolls' spans carry their
+profile id, and the switch's lines reach Loki. Grafana's pages a chapter shows (a dashboard, a
+trace's waterfall, the jump from a span to its logs, stage 7's flame graph) are photographed into
 build/screenshots/grafana/ for review (the workflow keeps them as an artifact).
 
     uv run nox -s smoke -- tests/docker/test_chapters_on_the_stack.py
@@ -31,7 +33,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.timeout(1800)]
 LOKI = "http://127.0.0.1:3100"
 TEMPO = "http://127.0.0.1:3200"
 GRAFANA = "http://127.0.0.1:3000"
-STAGES = range(1, 6)
+PYROSCOPE = "http://127.0.0.1:4040"
+STAGES = (1, 2, 3, 4, 5, 7)
+PROVED_INLINE = (1, 2, 3, 4, 5)  # chapters whose proofs hold with traffic alone
 SCREENSHOTS = REPO / "build" / "screenshots" / "grafana"
 
 
@@ -64,6 +68,19 @@ def tempo(query: str) -> list:
     )
     assert response.status_code == 200, f"{query}: {response.text}"
     return response.json().get("traces", [])
+
+
+def flame_graph_names(query: str) -> list[str]:
+    """The function names in Pyroscope's flame graph of the last 15 minutes (its render API,
+    pkg/api/api.go at v2.2.1; the JSON flamebearer profile)."""
+    now = int(time.time() * 1000)
+    response = httpx.get(
+        f"{PYROSCOPE}/pyroscope/render",
+        params={"query": query, "from": now - 900_000, "until": now},
+        timeout=30,
+    )
+    assert response.status_code == 200, f"{query}: {response.text}"
+    return response.json()["flamebearer"]["names"]
 
 
 ASK = {"promql": prometheus, "logql": loki, "traceql": tempo}
@@ -115,7 +132,7 @@ def stages_with_traffic(lab: Lab) -> Iterator[dict[int, str]]:
             process.wait(timeout=30)
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", PROVED_INLINE)
 def test_each_chapters_proofs_return_data(stages_with_traffic, stage) -> None:
     queries = proofs(stage)
     assert queries, f"stage-{stage}.md proves nothing"
@@ -126,6 +143,39 @@ def test_each_chapters_proofs_return_data(stages_with_traffic, stage) -> None:
             interval=5,
             what=f"stage-{stage}.md: {language} {query}",
         )
+
+
+def test_chapter_7s_walk_on_pyroscope(stages_with_traffic) -> None:
+    """Slow rolls' spans carry a profile id, the flame graph names simulate_fairness, and the
+    switch's WARNING line and usage event reach Loki; the switch is put back after."""
+    text = (REPO / "tutorials" / "stage-7.md").read_text()
+    (profile_query,) = re.findall(r"```pyroscope\n(.+?)\n```", text)
+    poll_until(
+        lambda: any("simulate_fairness" in name for name in flame_graph_names(profile_query)),
+        timeout=240,
+        interval=10,
+        what=f"simulate_fairness in the flame graph of {profile_query}",
+    )
+    poll_until(
+        lambda: tempo(
+            '{resource.service.namespace="stage-7" && name="fastapi.endpoint"'
+            ' && span.pyroscope.profile.id =~ ".+"}'
+        ),
+        timeout=120,
+        what="stage 7 spans with a profile id",
+    )
+    roller = lab_stages.app("stage-7").find("dice-roller").url
+    switch = f"{roller}/fairness-check"
+    try:
+        assert httpx.put(switch, json={"cache": True}, timeout=10).status_code == 200
+        for query in (
+            '{compose_project="stage-7", service_name="dice-roller"} |= "fairness check: cache"',
+            '{compose_project="stage-7", usage="true"} | json | event="set_fairness_check"',
+        ):
+            assert query in text, f"chapter 7 no longer proves itself with {query}"
+            poll_until(lambda q=query: loki(q), timeout=120, interval=5, what=query)
+    finally:
+        httpx.put(switch, json={"cache": False}, timeout=10)
 
 
 def test_grafana_pages_for_review(lab, stages_with_traffic) -> None:
@@ -143,6 +193,11 @@ def test_grafana_pages_for_review(lab, stages_with_traffic) -> None:
         page.get_by_text("Calls between services per second").first.wait_for()
         page.wait_for_load_state("networkidle")
         page.screenshot(path=SCREENSHOTS / "dashboard-stage-2.png", full_page=True)
+
+        page.goto(f"{GRAFANA}/d/lab-stage-7?orgId=1&from=now-15m&to=now")
+        page.get_by_text("CPU of the dice-roller over the time range").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=SCREENSHOTS / "dashboard-stage-7-flame-graph.png", full_page=True)
 
         # The link the stage 2 page showed after a roll, as a learner follows it.
         page.goto(trace_link)
