@@ -5,6 +5,7 @@ import subprocess
 
 import httpx
 import pytest
+import yaml
 from lab_dice.dice import DICE_FILE
 
 from tests.support.paths import REPO
@@ -28,7 +29,15 @@ def psql(dsn: str, *args: str) -> str:
 
 
 def init_sql(stage: int) -> str:
-    return str(REPO / f"compose/stage{stage}/postgres/init.sql")
+    """The init script the stage's compose file mounts into its postgres."""
+    folder = REPO / f"compose/stage{stage}"
+    volumes = yaml.safe_load((folder / "compose.yaml").read_text())["services"]["postgres"]
+    (source,) = [
+        v.split(":")[0]
+        for v in volumes["volumes"]
+        if isinstance(v, str) and ":/docker-entrypoint-initdb.d/init.sql" in v
+    ]
+    return str((folder / source).resolve())
 
 
 @STAGES

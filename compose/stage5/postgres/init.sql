@@ -1,6 +1,7 @@
--- Stage 5's dice database, run once by the postgres image on a fresh volume (PostgreSQL 17).
--- The die-service creates the same table and seed when they are missing; a test keeps the two
--- in agreement (tests/integration/test_stage5_compose_sql.py).
+-- Stage 5's dice database, and stages 6's and 7's (their compose files mount this file), run
+-- once by the postgres image on a fresh volume (PostgreSQL 17). The die-service creates the same
+-- table and seed when they are missing; a test keeps the two in agreement
+-- (tests/integration/test_stage5_compose_sql.py).
 CREATE TABLE IF NOT EXISTS dice (
     name              text PRIMARY KEY,
     faces             integer[] NOT NULL,
