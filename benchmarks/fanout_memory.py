@@ -11,48 +11,18 @@ Retry-After); "unbounded" raises the limit past the burst, which is how it behav
 
 import argparse
 import asyncio
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
-
-BIN = Path(sys.executable).parent
+from service_processes import rss_mib, start
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(command: str, env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(BIN / command)],
-        env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{command} did not start on port {port}")
 
 
 async def burst(url: str, clients: int, pid: int) -> dict:

@@ -22,15 +22,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's test helpers
+
+from service_processes import BIN, rss_mib, start
 
 from tests.support.fake_pyroscope import FakePyroscope
 from tests.support.ports import free_port
 from tests.support.postgres import create_cluster, postgres_bin
 
-BIN = Path(sys.executable).parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LEVELS = {"chapter (5 users)": 5, "10x (50 users)": 50}
 # Variant -> PYROSCOPE_SAMPLE_RATE (None: profiling off).
@@ -40,31 +39,6 @@ VARIANTS = {"off": None, "100 Hz": 100, "20 Hz": 20}
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start(command: str, env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(BIN / command)],
-        env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "", "LOG_LEVEL": "WARNING", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{command} did not start on port {port}")
 
 
 @dataclass
