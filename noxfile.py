@@ -360,5 +360,5 @@ def k8s_values(session: nox.Session) -> None:
 
 @nox.session(name="k8s-render", python=False)
 def k8s_render(session: nox.Session) -> None:
-    """helm lint + template of every stage into build/k8s/, validated against Kubernetes' schemas."""
+    """Render every stage with helm into build/k8s/, validated against Kubernetes' schemas."""
     uv_run(session, "python", "-m", "tools.k8s_render", *session.posargs)
