@@ -350,3 +350,15 @@ def bench(session: nox.Session) -> None:
     """Benchmarks, each comparing its variants side by side in one run (see benchmarks/)."""
     for script in BENCHMARKS:
         uv_run(session, "--group", "bench", "python", f"benchmarks/{script}")
+
+
+@nox.session(name="k8s-values", python=False)
+def k8s_values(session: nox.Session) -> None:
+    """Regenerate the Helm chart's values-stage-N.yaml and files/ from the compose files."""
+    uv_run(session, "python", "-m", "tools.k8s_values")
+
+
+@nox.session(name="k8s-render", python=False)
+def k8s_render(session: nox.Session) -> None:
+    """Render every stage with helm into build/k8s/, validated against Kubernetes' schemas."""
+    uv_run(session, "python", "-m", "tools.k8s_render", *session.posargs)

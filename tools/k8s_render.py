@@ -1,0 +1,93 @@
+"""Render and validate the lab chart, one release per stage, without a cluster.
+
+`python -m tools.k8s_render [FOLDER]` (`nox -s k8s-render`): `helm lint` and `helm template` of
+each stage's values file, every object checked strictly against the schemas of KUBERNETES_VERSION
+(kubernetes-validate), the manifests written to FOLDER (default build/k8s/) for review. Helm is the
+one on PATH, or .tools/helm (tools/fetch_helm.py, which this runs when there is neither).
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import yaml
+
+from tools import fetch_helm
+from tools.k8s_values import CHART, ROOT, lab_stages, values_file
+
+# The Kubernetes whose schemas the rendered objects must satisfy (Helm 4.1.4's client is 1.35).
+KUBERNETES_VERSION = "1.35.0"
+OUTPUT = ROOT / "build" / "k8s"
+
+
+def helm_path() -> str | None:
+    found = shutil.which("helm")
+    if found:
+        return found
+    return str(fetch_helm.DEFAULT_DEST) if fetch_helm.DEFAULT_DEST.is_file() else None
+
+
+def helm(*args: str, helm_binary: str | None = None) -> str:
+    binary = helm_binary or helm_path()
+    assert binary, "no helm: python3 tools/fetch_helm.py"
+    result = subprocess.run(
+        [binary, *args], capture_output=True, text=True, check=False, timeout=120
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"helm {' '.join(args)}:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def release(app: lab_stages.App) -> list[str]:
+    """helm's arguments for a stage's release: name, chart, values file."""
+    return [app.name, str(CHART), "-f", str(values_file(app))]
+
+
+def lint(app: lab_stages.App, helm_binary: str | None = None) -> str:
+    return helm("lint", "--strict", str(CHART), "-f", str(values_file(app)),
+                helm_binary=helm_binary)  # fmt: skip
+
+
+def template(app: lab_stages.App, *extra: str, helm_binary: str | None = None) -> str:
+    return helm("template", *release(app), *extra, helm_binary=helm_binary)
+
+
+def objects(manifest: str) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(manifest) if doc]
+
+
+def invalid(manifest: str) -> list[str]:
+    """Every object that does not validate strictly, with the reason."""
+    problems = []
+    for item in objects(manifest):
+        try:
+            kubernetes_validate.validate(item, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{item['kind']}/{item['metadata']['name']}: {error.message}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[0]) if argv else OUTPUT
+    binary = helm_path() or str(fetch_helm.fetch())
+    folder.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for app in lab_stages.stages():
+        lint(app, helm_binary=binary)
+        manifest = template(app, helm_binary=binary)
+        target = folder / f"{app.name}.yaml"
+        target.write_text(manifest)
+        problems = invalid(manifest)
+        failed += len(problems)
+        status = "invalid" if problems else f"valid against Kubernetes {KUBERNETES_VERSION}"
+        print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}: "
+              f"{len(objects(manifest))} objects, {status}")  # fmt: skip
+        for problem in problems:
+            print(f"  {problem}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
