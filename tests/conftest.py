@@ -144,6 +144,26 @@ def start_stage7(start_service, database):
 
 
 @pytest.fixture
+def start_frontend(start_service) -> Callable[..., str]:
+    """Stage `number`'s page as a real process calling the given dice-roller (and die-service,
+    from stage 3 on); its URL."""
+
+    def start(number: int, roller: Service, die_service: Service | None = None) -> str:
+        port = free_port()
+        env = {
+            "FRONTEND_PORT": str(port),
+            "FRONTEND_METRICS_PORT": str(free_port()),
+            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
+        }
+        if die_service is not None:
+            env["FRONTEND_DIE_SERVICE_URL"] = die_service.base_url
+        start_service(f"stage{number}-frontend", env, port, ready_path="/_stcore/health")
+        return f"http://127.0.0.1:{port}"
+
+    return start
+
+
+@pytest.fixture
 def otlp_receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver

@@ -151,28 +151,17 @@ def test_a_missing_database_url_is_one_line() -> None:
 
 
 def test_frontend_adds_a_die_and_offers_it(
-    start_service, start_die_service, database, browser_page
+    start_service, start_die_service, start_frontend, database, browser_page
 ):
     die_service = start_die_service(database)
-    roller_port, port = free_port(), free_port()
+    roller_port = free_port()
     roller = start_service(
         "stage5-dice-roller",
         {"DICE_ROLLER_PORT": str(roller_port), "DICE_ROLLER_DIE_SERVICE_URL": die_service.base_url},
         roller_port,
     )
-    start_service(
-        "stage5-frontend",
-        {
-            "FRONTEND_PORT": str(port),
-            "FRONTEND_METRICS_PORT": str(free_port()),
-            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
-            "FRONTEND_DIE_SERVICE_URL": die_service.base_url,
-        },
-        port,
-        ready_path="/_stcore/health",
-    )
     page = browser_page
-    page.goto(f"http://127.0.0.1:{port}")
+    page.goto(start_frontend(5, roller, die_service))
     page.get_by_label("Name").fill("d4")
     page.get_by_label("Faces").fill("1, 2, 3, 4")
     page.get_by_role("button", name="Add die").click()

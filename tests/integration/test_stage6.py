@@ -7,8 +7,6 @@ import pytest
 from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.ports import free_port
-
 FAULTS = "/dice/{}/faults"
 
 
@@ -94,22 +92,10 @@ def test_bad_faults_are_refused_with_what_was_wrong(stage6) -> None:
     assert httpx.get(f"{die_service.base_url}/dice/fair").json()["failure_rate"] == 0
 
 
-def test_the_page_switches_a_fault_on_and_off(stage6, start_service, browser_page) -> None:
+def test_the_page_switches_a_fault_on_and_off(stage6, start_frontend, browser_page) -> None:
     die_service, roller = stage6
-    port = free_port()
-    start_service(
-        "stage6-frontend",
-        {
-            "FRONTEND_PORT": str(port),
-            "FRONTEND_METRICS_PORT": str(free_port()),
-            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
-            "FRONTEND_DIE_SERVICE_URL": die_service.base_url,
-        },
-        port,
-        ready_path="/_stcore/health",
-    )
     page = browser_page
-    page.goto(f"http://127.0.0.1:{port}")
+    page.goto(start_frontend(6, roller, die_service))
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name="risky", exact=True).click()
     form = page.get_by_test_id("stForm").filter(has_text="Set faults")

@@ -18,7 +18,6 @@ from lab_telemetry.testing import OtlpReceiver, ReceivedSpan, poll_until
 from playwright.sync_api import expect
 
 from tests.support.fake_pyroscope import FakePyroscope, ProfileSample
-from tests.support.ports import free_port
 
 PLANTED = "simulate_fairness"
 SWITCH = "/fairness-check"
@@ -185,22 +184,10 @@ def test_the_flame_graph_of_a_slow_rolls_span_names_the_check_and_the_fix_remove
     assert [planted(samples, spans[trace_id].span_id) for trace_id in after] == [0, 0, 0, 0]
 
 
-def test_the_page_switches_the_cache_on_and_off(stage7, start_service, browser_page) -> None:
+def test_the_page_switches_the_cache_on_and_off(stage7, start_frontend, browser_page) -> None:
     die_service, roller = stage7
-    port = free_port()
-    start_service(
-        "stage7-frontend",
-        {
-            "FRONTEND_PORT": str(port),
-            "FRONTEND_METRICS_PORT": str(free_port()),
-            "FRONTEND_DICE_ROLLER_URL": roller.base_url,
-            "FRONTEND_DIE_SERVICE_URL": die_service.base_url,
-        },
-        port,
-        ready_path="/_stcore/health",
-    )
     page = browser_page
-    page.goto(f"http://127.0.0.1:{port}")
+    page.goto(start_frontend(7, roller, die_service))
     form = page.get_by_test_id("stForm").filter(has_text="Set fairness check")
     toggle = form.get_by_role("switch")
     expect(toggle).not_to_be_checked()  # the form starts from the dice-roller's switch
