@@ -1,25 +1,31 @@
-"""Render and validate the lab chart, one release per stage, without a cluster.
+"""Render and validate the lab chart, one release per stage and one for the stack, without a cluster.
 
 `python -m tools.k8s_render [FOLDER]` (`nox -s k8s-render`): `helm lint` and `helm template` of
-each stage's values file, every object checked strictly against the schemas of KUBERNETES_VERSION
-(kubernetes-validate), the manifests written to FOLDER (default build/k8s/) for review. Helm is the
-one on PATH, or .tools/helm (tools/fetch_helm.py, which this runs when there is neither).
+each release's values file, every object of a built-in kind checked strictly against the schemas
+of KUBERNETES_VERSION (kubernetes-validate), a custom resource against its CRD's schema recorded in
+deploy/kubernetes/crds/, the manifests written to FOLDER (default build/k8s/) for review. Helm is
+the one on PATH, or .tools/helm (tools/fetch_helm.py, which this runs when there is neither).
 """
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import yaml
 
 from tools import fetch_helm
-from tools.k8s_values import CHART, ROOT, lab_stages, values_file
+from tools.k8s_values import CHART, ROOT, Release, releases
 
 # The Kubernetes whose schemas the rendered objects must satisfy (Helm 4.1.4's client is 1.35).
 KUBERNETES_VERSION = "1.35.0"
 OUTPUT = ROOT / "build" / "k8s"
+CRDS = ROOT / "deploy" / "kubernetes" / "crds"
+# Custom resources the releases render -> their CRD's schema (the operator's version: in the file).
+CUSTOM = {("monitoring.coreos.com/v1", "PrometheusRule"): CRDS / "prometheusrule-v1.schema.json"}
 
 
 def helm_path() -> str | None:
@@ -40,18 +46,18 @@ def helm(*args: str, helm_binary: str | None = None) -> str:
     return result.stdout
 
 
-def release(app: lab_stages.App) -> list[str]:
-    """helm's arguments for a stage's release: name, chart, values file."""
-    return [app.name, str(CHART), "-f", str(values_file(app))]
+def arguments(release: Release) -> list[str]:
+    """helm's arguments for a release: name, chart, values file."""
+    return [release.name, str(CHART), "-f", str(release.values_file)]
 
 
-def lint(app: lab_stages.App, helm_binary: str | None = None) -> str:
-    return helm("lint", "--strict", str(CHART), "-f", str(values_file(app)),
+def lint(release: Release, helm_binary: str | None = None) -> str:
+    return helm("lint", "--strict", str(CHART), "-f", str(release.values_file),
                 helm_binary=helm_binary)  # fmt: skip
 
 
-def template(app: lab_stages.App, *extra: str, helm_binary: str | None = None) -> str:
-    return helm("template", *release(app), *extra, helm_binary=helm_binary)
+def template(release: Release, *extra: str, helm_binary: str | None = None) -> str:
+    return helm("template", *arguments(release), *extra, helm_binary=helm_binary)
 
 
 def objects(manifest: str) -> list[dict]:
@@ -62,9 +68,13 @@ def invalid(manifest: str) -> list[str]:
     """Every object that does not validate strictly, with the reason."""
     problems = []
     for item in objects(manifest):
+        custom = CUSTOM.get((item.get("apiVersion"), item.get("kind")))
         try:
-            kubernetes_validate.validate(item, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as error:
+            if custom:
+                jsonschema.validate(item, json.loads(custom.read_text()))
+            else:
+                kubernetes_validate.validate(item, KUBERNETES_VERSION, strict=True)
+        except (kubernetes_validate.ValidationError, jsonschema.ValidationError) as error:
             problems.append(f"{item['kind']}/{item['metadata']['name']}: {error.message}")
     return problems
 
@@ -74,10 +84,10 @@ def main(argv: list[str]) -> int:
     binary = helm_path() or str(fetch_helm.fetch())
     folder.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for app in lab_stages.stages():
-        lint(app, helm_binary=binary)
-        manifest = template(app, helm_binary=binary)
-        target = folder / f"{app.name}.yaml"
+    for release in releases():
+        lint(release, helm_binary=binary)
+        manifest = template(release, helm_binary=binary)
+        target = folder / f"{release.name}.yaml"
         target.write_text(manifest)
         problems = invalid(manifest)
         failed += len(problems)

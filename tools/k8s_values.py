@@ -1,9 +1,12 @@
-"""The Helm chart's per-stage values, derived from the registry and the compose files.
+"""The Helm chart's per-release values, derived from the registry and the compose files.
 
-`nox -s k8s-values` writes deploy/kubernetes/lab/values-stage-N.yaml and copies the files the
-chart mounts (stage 5's init.sql, the lab's dice.json) into its files/ folder; the compose files
-and stages.toml stay the one source. tests/config/test_kubernetes.py holds the written files to
-what this derives, and the rendered manifests to the compose files.
+`nox -s k8s-values` writes deploy/kubernetes/lab/values-stage-N.yaml (one release per stage) and
+values-stack.yaml (the stack's own services no upstream chart provides: PostgreSQL for the usage
+stats, the usage-scraper, the alert-receiver; and the glue for the upstream charts: the dashboards
+and datasources as Grafana sidecar ConfigMaps, the SLO rules as a PrometheusRule), and copies the
+files the chart reads into its files/ folder; the compose files, the Grafana provisioning and
+stages.toml stay the one source. tests/config/test_kubernetes.py holds the written files to what
+this derives, and the rendered manifests to the compose files.
 
 From each compose service: its container_name as the Kubernetes name (what the others call it by,
 so the environment's URLs work unchanged), image, command (the image's CMD: `args`), environment
@@ -17,6 +20,7 @@ PersistentVolumeClaim of a StatefulSet.
 import re
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -29,6 +33,13 @@ import lab_stages  # noqa: E402
 
 CHART = ROOT / "deploy" / "kubernetes" / "lab"
 FILES = CHART / "files"
+STACK = ROOT / "compose" / "stack"
+# The stack's compose services the lab chart runs; the others come from upstream charts
+# (deploy/kubernetes/CHARTS.md, which a test holds to this and the compose file).
+STACK_OWN = ("postgres", "usage-scraper", "alert-receiver")
+# The compose address of a stack service -> its Service on a cluster, where the upstream chart
+# names it otherwise (kube-prometheus-stack installed as `kps`, fullnameOverride kps).
+CLUSTER_HOSTS = {"prometheus:9090": "kps-prometheus:9090", "alertmanager:9093": "kps-alertmanager:9093"}
 # The user of an image pulled by name in compose (`user: postgres`): the official postgres
 # image creates postgres with uid and gid 999. Kubernetes needs the numbers to check non-root.
 NAMED_USERS = {"postgres": (999, 999)}
@@ -38,9 +49,48 @@ LOCAL_URL = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^'\"\s]*)")
 MEMORY = re.compile(r"^(\d+)([kmg])$")
 
 
-def compose_services(app: lab_stages.App) -> dict[str, dict]:
-    path = ROOT / "compose" / app.compose / "compose.yaml"
-    return yaml.safe_load(path.read_text())["services"]
+@dataclass(frozen=True)
+class Release:
+    """One release of the lab chart: a stage, or the stack's own services."""
+
+    name: str  # helm's release name, and the Secret's: lab-NAME
+    compose: str  # compose/COMPOSE/compose.yaml
+    app: lab_stages.App | None  # the registry's entry (a stage), None for the stack
+    only: tuple[str, ...] = ()  # the compose services it runs; empty: all
+
+    @property
+    def compose_file(self) -> Path:
+        return ROOT / "compose" / self.compose / "compose.yaml"
+
+    @property
+    def project(self) -> str:
+        """The compose project: the pods' app.kubernetes.io/part-of, compose_project in queries."""
+        return yaml.safe_load(self.compose_file.read_text())["name"]
+
+    @property
+    def values_file(self) -> Path:
+        suffix = f"stage-{self.app.stage}" if self.app else self.name
+        return CHART / f"values-{suffix}.yaml"
+
+
+def releases() -> list[Release]:
+    stages = [Release(app.name, app.compose, app) for app in lab_stages.stages()]
+    return [*stages, Release("stack", "stack", None, STACK_OWN)]
+
+
+def release(name: str) -> Release:
+    (found,) = [r for r in releases() if r.name == name]
+    return found
+
+
+def compose_services(release: Release) -> dict[str, dict]:
+    services = yaml.safe_load(release.compose_file.read_text())["services"]
+    return {name: s for name, s in services.items() if not release.only or name in release.only}
+
+
+def kube_name(compose_name: str, service: dict) -> str:
+    """What the other containers call it by: its container_name, else the compose service."""
+    return service.get("container_name", compose_name)
 
 
 def dockerfile_user() -> tuple[int, int]:
@@ -76,6 +126,8 @@ def environment(service: dict) -> tuple[list[dict], list[str]]:
         for variable in REQUIRED.findall(value):
             if variable not in secrets:
                 secrets.append(variable)
+        if REQUIRED.fullmatch(value) and REQUIRED.fullmatch(value)[1] == name:
+            continue  # the Secret's key of the same name is the whole value
         env.append({"name": name, "value": REQUIRED.sub(r"$(\1)", value)})
     return [{"name": key, "secretKey": key} for key in secrets] + env, secrets
 
@@ -115,22 +167,44 @@ def mounts(compose_dir: Path, service: dict) -> tuple[list[dict], dict | None]:
             source, target, *_ = volume.split(":")
         if source.startswith(("./", "../")):
             path = (compose_dir / source).resolve()
-            files.append({"file": path.name, "mountPath": target, "source": str(path)})
+            files.append({"file": file_key(path), "mountPath": target, "source": str(path)})
         else:
             data = {"mountPath": target, "volume": source}
     return files, data
 
 
-def workload(app: lab_stages.App, compose_name: str, service: dict, secret: str) -> dict:
-    registered = app.find(compose_name)
-    container = service["container_name"]
+def file_key(path: Path) -> str:
+    """A file's name in the chart (files/, ConfigMap keys): its compose folder's or package's
+    name and its own, so two stages' init.sql stay apart."""
+    parts = path.relative_to(ROOT).parts
+    return f"{parts[1]}-{path.name}"
+
+
+def published(service: dict) -> list[tuple[int, int]]:
+    """Compose's published ports: (host, container)."""
+    found = []
+    for port in service.get("ports", []):
+        *_, host, container = str(port).split(":")
+        found.append((int(host), int(container)))
+    return found
+
+
+def workload(release: Release, compose_name: str, service: dict) -> dict:
+    registered = release.app.find(compose_name) if release.app else None
+    container = kube_name(compose_name, service)
     uid, gid = user_of(service)
     env, _ = environment(service)
-    files, data = mounts(ROOT / "compose" / app.compose, service)
-    ports = []
+    files, data = mounts(release.compose_file.parent, service)
+    database = str(service["image"]).startswith("postgres:")
+    ports, local_port = [], None
     if registered:
         ports.append({"name": "http" if registered.kind != "database" else "db",
                       "containerPort": registered.container_port})  # fmt: skip
+        local_port = registered.port
+    else:
+        for host, inside in published(service):
+            ports.append({"name": "db" if database else "http", "containerPort": inside})
+            local_port = local_port or host
     labels = {key: str(value) for key, value in service.get("labels", {}).items()}
     metrics = labels.get("lab.metrics.port")
     if metrics and int(metrics) not in [port["containerPort"] for port in ports]:
@@ -159,56 +233,88 @@ def workload(app: lab_stages.App, compose_name: str, service: dict, secret: str)
         # lost+found, which initdb refuses; the compose mount's folder (postgres's PGDATA) is
         # then made inside it by the container's user, the environment left as compose has it.
         found["data"] = {"mountPath": str(Path(data["mountPath"]).parent)}
-    if registered and registered.port:
-        found["localPort"] = registered.port
+    if local_port:
+        found["localPort"] = local_port
     return found
 
 
-def stage_values(app: lab_stages.App) -> dict:
-    services = compose_services(app)
+def release_values(release: Release) -> dict:
+    services = compose_services(release)
     secrets = sorted({key for s in services.values() for key in environment(s)[1]})
-    secret = f"lab-{app.name}" if secrets else ""
-    values: dict = {"stage": app.stage}
-    if secret:
-        values["secret"] = {"name": secret, "keys": secrets}
-    values["workloads"] = [workload(app, name, s, secret) for name, s in services.items()]
+    values: dict = {"stage": release.app.stage if release.app else None, "project": release.project}
+    if secrets:
+        values["secret"] = {"name": f"lab-{release.name}", "keys": secrets}
+    values["workloads"] = [workload(release, name, s) for name, s in services.items()]
+    if not release.app:
+        values["observability"] = observability()
     return values
 
 
+def observability() -> dict:
+    """The stack release's glue for the upstream charts, each read from files/."""
+    return {
+        "dashboards": [file_key(p) for p in dashboards()],
+        "datasources": DATASOURCES_KEY,
+        "rules": file_key(SLO_RULES),
+    }
+
+
+SLO_RULES = STACK / "prometheus" / "rules" / "slo.rules.yml"
+DATASOURCES = STACK / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
+DATASOURCES_KEY = "cluster-datasources.yaml"
+
+
+def dashboards() -> list[Path]:
+    return sorted((STACK / "grafana" / "dashboards").glob("*.json"))
+
+
+def cluster_datasources() -> str:
+    """Compose's datasources with each upstream chart's Service where it is named otherwise."""
+    text = DATASOURCES.read_text()
+    for compose, cluster in CLUSTER_HOSTS.items():
+        assert f"//{compose}" in text, f"{DATASOURCES.name}: no {compose}"
+        text = text.replace(f"//{compose}", f"//{cluster}")
+    return (
+        "# Generated by `nox -s k8s-values` from compose/stack/grafana/provisioning/datasources:"
+        " do not edit.\n" + text
+    )
+
+
 def chart_files() -> dict[str, Path]:
-    """The files the chart mounts (its files/ folder) -> the lab's own copy."""
+    """The lab's files the chart reads, as they are (its files/ folder) -> the lab's own copy."""
     found: dict[str, Path] = {}
-    for app in lab_stages.stages():
-        for service in compose_services(app).values():
-            for file in mounts(ROOT / "compose" / app.compose, service)[0]:
+    for release in releases():
+        for service in compose_services(release).values():
+            for file in mounts(release.compose_file.parent, service)[0]:
                 source = Path(file["source"])
                 assert found.setdefault(file["file"], source) == source, file
+    for source in [*dashboards(), SLO_RULES]:
+        found[file_key(source)] = source
     return found
 
 
-def values_file(app: lab_stages.App) -> Path:
-    return CHART / f"values-stage-{app.stage}.yaml"
-
-
-def render(app: lab_stages.App) -> str:
+def render(release: Release) -> str:
+    source = f"compose/{release.compose}/compose.yaml" + (" and stages.toml" if release.app else "")
     header = (
-        f"# {app.name}'s release of the lab chart: `helm install {app.name} deploy/kubernetes/lab"
-        f" -f {values_file(app).relative_to(ROOT)}`.\n"
-        f"# Generated by `nox -s k8s-values` from compose/{app.compose}/compose.yaml and"
-        " stages.toml: do not edit.\n"
+        f"# The lab chart's release {release.name}: `helm install {release.name} deploy/kubernetes/lab"
+        f" -f {release.values_file.relative_to(ROOT)}`.\n"
+        f"# Generated by `nox -s k8s-values` from {source}: do not edit.\n"
     )
-    return header + yaml.safe_dump(stage_values(app), sort_keys=False, width=100)
+    return header + yaml.safe_dump(release_values(release), sort_keys=False, width=100)
 
 
 def write() -> list[Path]:
     written = []
-    FILES.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(FILES, ignore_errors=True)
+    FILES.mkdir(parents=True)
     for name, source in chart_files().items():
         shutil.copyfile(source, FILES / name)
         written.append(FILES / name)
-    for app in lab_stages.stages():
-        values_file(app).write_text(render(app))
-        written.append(values_file(app))
+    (FILES / DATASOURCES_KEY).write_text(cluster_datasources())
+    written.append(FILES / DATASOURCES_KEY)
+    for release in releases():
+        release.values_file.write_text(render(release))
+        written.append(release.values_file)
     return written
 
 

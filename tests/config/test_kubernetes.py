@@ -1,5 +1,7 @@
-"""The Helm chart (deploy/kubernetes/lab): each stage's release rendered by helm, every object valid
-against Kubernetes' schemas, and the same services as the compose files run, hardened the same way.
+"""The Helm chart (deploy/kubernetes/lab): each stage's release and the stack's rendered by helm,
+every object valid against Kubernetes' schemas (a PrometheusRule against its CRD's), and the same
+services as the compose files run, hardened the same way, with the stack's dashboards,
+datasources and SLO rules for the upstream charts.
 
 The values files are generated (`nox -s k8s-values`); these tests hold them to what the generator
 derives, and the rendered manifests to the compose files and the registry directly, so the two ways
@@ -7,17 +9,20 @@ of running a stage cannot drift apart. Helm: on PATH or .tools/helm (python3 too
 """
 
 import functools
+import json
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.config.repo_files import REPO, load_yaml, services
 from tests.support.prerequisites import require
 from tools import k8s_render, k8s_values
-from tools.k8s_values import lab_stages
+from tools.k8s_values import Release, lab_stages
 
-STAGES = lab_stages.stages()
+RELEASES = k8s_values.releases()
+STACK = REPO / "compose" / "stack"
 COMPOSE_REQUIRED = re.compile(r"\$\{([A-Z][A-Z0-9_]*):\?[^}]*\}")
 UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 WORKLOADS = {"Deployment", "StatefulSet"}
@@ -30,9 +35,9 @@ def helm_binary() -> str:
 
 
 @functools.cache
-def rendered(stage: str, *extra: str) -> list[dict]:
+def rendered(name: str, *extra: str) -> list[dict]:
     return k8s_render.objects(
-        k8s_render.template(lab_stages.app(stage), *extra, helm_binary=helm_binary())
+        k8s_render.template(k8s_values.release(name), *extra, helm_binary=helm_binary())
     )
 
 
@@ -42,12 +47,17 @@ def find(objects: list[dict], kinds: set[str], name: str) -> dict:
     return found[0]
 
 
-def compose_of(app: lab_stages.App) -> dict[str, dict]:
-    return services(REPO / "compose" / app.compose / "compose.yaml")
+def compose_of(release: Release) -> dict[str, dict]:
+    found = services(REPO / "compose" / release.compose / "compose.yaml")
+    return {name: s for name, s in found.items() if not release.only or name in release.only}
 
 
 def cases() -> list[tuple[str, str]]:
-    return [(app.name, name) for app in STAGES for name in compose_of(app)]
+    return [(r.name, name) for r in RELEASES for name in compose_of(r)]
+
+
+def kube_name(name: str, compose: dict) -> str:
+    return compose.get("container_name", name)
 
 
 def quantity(value: str) -> int:
@@ -63,22 +73,25 @@ def image_user() -> tuple[int, int]:
 # Generated files: as the generator makes them now.
 
 
-@pytest.mark.parametrize("app", STAGES, ids=lambda app: app.name)
-def test_each_stage_values_file_is_as_generated(app: lab_stages.App) -> None:
-    path = k8s_values.values_file(app)
-    assert path.read_text() == k8s_values.render(app), f"{path.name}: run `nox -s k8s-values`"
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.name)
+def test_each_values_file_is_as_generated(release: Release) -> None:
+    path = release.values_file
+    assert path.read_text() == k8s_values.render(release), f"{path.name}: run `nox -s k8s-values`"
 
 
-def test_one_values_file_per_stage() -> None:
-    found = sorted(p.name for p in k8s_values.CHART.glob("values-stage-*.yaml"))
-    assert found == sorted(k8s_values.values_file(app).name for app in STAGES)
+def test_one_values_file_per_stage_and_one_for_the_stack() -> None:
+    found = sorted(p.name for p in k8s_values.CHART.glob("values-*.yaml"))
+    stages = [f"values-stage-{app.stage}.yaml" for app in lab_stages.stages()]
+    assert found == sorted([*stages, "values-stack.yaml"])
 
 
 def test_the_chart_files_are_the_compose_files_own() -> None:
     sources = k8s_values.chart_files()
-    assert "init.sql" in sources
-    assert sources["init.sql"] == REPO / "compose" / "stage5" / "postgres" / "init.sql"
-    assert sorted(p.name for p in k8s_values.FILES.iterdir()) == sorted(sources)
+    assert sources["stage5-init.sql"] == REPO / "compose" / "stage5" / "postgres" / "init.sql"
+    assert sources["stack-init.sql"] == STACK / "postgres" / "init.sql"
+    generated = k8s_values.DATASOURCES_KEY
+    assert sorted(p.name for p in k8s_values.FILES.iterdir()) == sorted([*sources, generated])
+    assert (k8s_values.FILES / generated).read_text() == k8s_values.cluster_datasources()
     for name, source in sources.items():
         assert (k8s_values.FILES / name).read_bytes() == source.read_bytes(), (
             f"files/{name} differs from {source.relative_to(REPO)}: run `nox -s k8s-values`"
@@ -88,14 +101,14 @@ def test_the_chart_files_are_the_compose_files_own() -> None:
 # Helm: lint, render, validate.
 
 
-@pytest.mark.parametrize("app", STAGES, ids=lambda app: app.name)
-def test_helm_lints_each_stage(app: lab_stages.App) -> None:
-    k8s_render.lint(app, helm_binary=helm_binary())
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.name)
+def test_helm_lints_each_release(release: Release) -> None:
+    k8s_render.lint(release, helm_binary=helm_binary())
 
 
-@pytest.mark.parametrize("app", STAGES, ids=lambda app: app.name)
-def test_every_rendered_object_is_valid_kubernetes(app: lab_stages.App) -> None:
-    manifest = k8s_render.template(app, helm_binary=helm_binary())
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.name)
+def test_every_rendered_object_is_valid_kubernetes(release: Release) -> None:
+    manifest = k8s_render.template(release, helm_binary=helm_binary())
     assert k8s_render.objects(manifest)
     assert k8s_render.invalid(manifest) == []
 
@@ -107,18 +120,38 @@ def test_the_validation_rejects_what_kubernetes_would() -> None:
     assert k8s_render.invalid(unknown)  # strict: a field Kubernetes does not know
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "{record: x}",  # expr is required
+        "{alert: x, expr: up, for: 5 minutes}",  # not a Prometheus duration
+        "{alert: x, expr: up, severity: page}",  # a field the CRD lacks (labels: it belongs in)
+    ],
+)
+def test_the_validation_holds_a_prometheusrule_to_its_crd(rule: str) -> None:
+    head = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\n"
+    good = head + "spec: {groups: [{name: g, rules: [{alert: x, expr: up, for: 5m}]}]}\n"
+    assert k8s_render.invalid(good) == []
+    assert k8s_render.invalid(head + f"spec: {{groups: [{{name: g, rules: [{rule}]}}]}}\n")
+
+
 # The rendered release against the compose file and the registry.
 
 
 @pytest.mark.parametrize(("stage", "service"), cases())
 def test_each_compose_service_runs_as_compose_runs_it(stage: str, service: str) -> None:
-    app = lab_stages.app(stage)
-    compose = compose_of(app)[service]
+    release = k8s_values.release(stage)
+    compose = compose_of(release)[service]
     objects = rendered(stage)
-    name = compose["container_name"]
+    name = kube_name(service, compose)
     workload = find(objects, WORKLOADS, name)
     pod = workload["spec"]["template"]
     (container,) = pod["spec"]["containers"]
+    project = load_yaml(REPO / "compose" / release.compose / "compose.yaml")["name"]
+    # What becomes compose_project and compose_service (Prometheus and Alloy relabel them).
+    assert pod["metadata"]["labels"]["app.kubernetes.io/part-of"] == project
+    assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == service
+    assert pod["metadata"]["labels"]["app.kubernetes.io/name"] == name
 
     assert container["image"] == compose["image"]
     assert container.get("args") == compose.get("command")
@@ -139,32 +172,35 @@ def test_each_compose_service_runs_as_compose_runs_it(stage: str, service: str) 
         key: COMPOSE_REQUIRED.sub(r"$(\1)", str(value))
         for key, value in compose.get("environment", {}).items()
     }
-    assert plain == expected
+    # A variable that is wholly the Secret's key of its own name is that key.
+    assert plain == {k: v for k, v in expected.items() if v != f"$({k})"}
     needed = {v for value in expected.values() for v in re.findall(r"\$\(([A-Z0-9_]+)\)", value)}
     assert set(secret_refs) == needed
+    assert len(names := [e["name"] for e in container["env"]]) == len(set(names))
     for variable, ref in secret_refs.items():
         assert ref == {"name": f"lab-{stage}", "key": variable}
-    names = [e["name"] for e in container["env"]]
     for variable in needed:  # defined before any value that uses it
         users = [n for n in names if f"$({variable})" in plain.get(n, "")]
         assert all(names.index(variable) < names.index(user) for user in users)
 
-    # Ports: the registry's, served under the container's name.
-    registered = app.find(service)
+    # Ports: the registry's (or what compose publishes), served under the container's name.
+    registered = release.app.find(service) if release.app else None
     ports = {p["containerPort"] for p in container["ports"]}
     service_object = find(objects, {"Service"}, name)
     assert {p["port"] for p in service_object["spec"]["ports"]} == ports
     if registered:
         assert registered.container_port in ports
         assert registered.container == name
+    for published in compose.get("ports", []):
+        assert int(str(published).rsplit(":", 1)[1]) in ports
     if "lab.metrics.port" in labels:
         assert int(labels["lab.metrics.port"]) in ports
 
 
 @pytest.mark.parametrize(("stage", "service"), cases())
 def test_each_workload_is_hardened_as_in_compose(stage: str, service: str) -> None:
-    compose = compose_of(lab_stages.app(stage))[service]
-    workload = find(rendered(stage), WORKLOADS, compose["container_name"])
+    compose = compose_of(k8s_values.release(stage))[service]
+    workload = find(rendered(stage), WORKLOADS, kube_name(service, compose))
     spec = workload["spec"]["template"]["spec"]
     (container,) = spec["containers"]
     pod_security, security = spec["securityContext"], container["securityContext"]
@@ -198,8 +234,8 @@ def test_each_workload_is_hardened_as_in_compose(stage: str, service: str) -> No
 
 @pytest.mark.parametrize(("stage", "service"), cases())
 def test_each_healthcheck_is_a_readiness_and_liveness_probe(stage: str, service: str) -> None:
-    compose = compose_of(lab_stages.app(stage))[service]
-    workload = find(rendered(stage), WORKLOADS, compose["container_name"])
+    compose = compose_of(k8s_values.release(stage))[service]
+    workload = find(rendered(stage), WORKLOADS, kube_name(service, compose))
     (container,) = workload["spec"]["template"]["spec"]["containers"]
     check = " ".join(compose["healthcheck"]["test"])
     url = re.search(r"http://127\.0\.0\.1:(\d+)(/[^'\"\s]*)", check)
@@ -212,32 +248,52 @@ def test_each_healthcheck_is_a_readiness_and_liveness_probe(stage: str, service:
         assert probe["failureThreshold"] == compose["healthcheck"]["retries"]
 
 
-@pytest.mark.parametrize("app", STAGES, ids=lambda app: app.name)
-def test_each_release_has_exactly_the_compose_services(app: lab_stages.App) -> None:
-    objects = rendered(app.name)
+@pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.name)
+def test_each_release_has_exactly_the_compose_services(release: Release) -> None:
+    objects = rendered(release.name)
     workloads = {o["metadata"]["name"] for o in objects if o["kind"] in WORKLOADS}
-    assert workloads == {s["container_name"] for s in compose_of(app).values()}
+    assert workloads == {kube_name(n, s) for n, s in compose_of(release).items()}
     assert not [o for o in objects if o["kind"] == "Secret"], "the user creates the Secret"
 
 
 @pytest.mark.parametrize("stage", ["stage-5", "stage-6", "stage-7"])
 def test_postgres_is_a_statefulset_with_stage5s_init_script(stage: str) -> None:
-    app = lab_stages.app(stage)
+    release = k8s_values.release(stage)
     objects = rendered(stage)
-    name = app.service("postgres").container
+    name = release.app.service("postgres").container  # type: ignore[union-attr]
     postgres = find(objects, {"StatefulSet"}, name)
+    init = REPO / "compose" / "stage5" / "postgres" / "init.sql"
+    assert_postgres(release, postgres, objects, {"init.sql": init})
+
+
+def test_the_stacks_postgres_runs_both_its_init_scripts() -> None:
+    release = k8s_values.release("stack")
+    objects = rendered("stack")
+    postgres = find(objects, {"StatefulSet"}, "postgres")
+    scripts = {name: STACK / "postgres" / name for name in ("init.sql", "reader.sh")}
+    assert_postgres(release, postgres, objects, scripts)
+
+
+def assert_postgres(release: Release, postgres: dict, objects: list, scripts: dict) -> None:
+    """Compose's image and init scripts, its data in the StatefulSet's claim."""
+    name = postgres["metadata"]["name"]
     (container,) = postgres["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "postgres:17.11-bookworm"
     assert postgres["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
-    init = REPO / "compose" / "stage5" / "postgres" / "init.sql"
     config = find(objects, {"ConfigMap"}, f"{name}-files")
-    assert config["data"] == {"init.sql": init.read_text()}
-    mount = next(m for m in container["volumeMounts"] if m.get("subPath") == "init.sql")
-    assert mount["mountPath"] == "/docker-entrypoint-initdb.d/init.sql"
+    assert sorted(config["data"].values()) == sorted(p.read_text() for p in scripts.values())
+    mounted = {
+        m["mountPath"]: config["data"][m["subPath"]]
+        for m in container["volumeMounts"]
+        if m.get("subPath")
+    }
+    assert mounted == {f"/docker-entrypoint-initdb.d/{n}": p.read_text() for n, p in scripts.items()}
     # PGDATA (compose's volume) inside the claim, made there by postgres, not the claim's root.
     data = next(m for m in container["volumeMounts"] if m["name"] == "data")
     compose_data = next(
-        v.split(":")[1] for v in compose_of(app)["postgres"]["volumes"] if v.startswith("dice-")
+        v.split(":")[1]
+        for v in compose_of(release)["postgres"]["volumes"]
+        if not v.startswith(".")
     )
     assert Path(compose_data).parent == Path(data["mountPath"])
 
@@ -250,12 +306,51 @@ def test_an_image_registry_prefixes_only_the_labs_own_images() -> None:
         if o["kind"] in WORKLOADS
         for c in o["spec"]["template"]["spec"]["containers"]
     }
-    compose = {s["image"] for s in compose_of(lab_stages.app("stage-7")).values()}
+    compose = {s["image"] for s in compose_of(k8s_values.release("stage-7")).values()}
     ours = {i for i in compose if i.startswith("observability-lab/")}
     assert images == {f"registry.example:5000/{i}" for i in ours} | (compose - ours)
 
 
 def test_the_chart_names_no_password() -> None:
     for path in k8s_values.CHART.rglob("*.yaml"):
-        assert not re.search(r"(?i)password\s*:\s*\S", path.read_text()), path
+        # A value is read from the environment ($VAR, Grafana's provisioning), never written.
+        assert not re.search(r"(?i)password\s*:\s*[^\s$]", path.read_text()), path
     assert load_yaml(k8s_values.CHART / "values.yaml")["image"]["registry"] == ""
+
+
+# The stack release: what the upstream charts load.
+
+
+def test_every_dashboard_is_a_configmap_grafanas_sidecar_loads() -> None:
+    objects = rendered("stack")
+    loaded = {
+        name: json.loads(text)
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["labels"].get("grafana_dashboard") == "1"
+        for name, text in o["data"].items()
+    }
+    dashboards = STACK / "grafana" / "dashboards"
+    assert loaded == {p.name: json.loads(p.read_text()) for p in dashboards.glob("*.json")}
+
+
+def test_the_datasources_are_composes_with_the_clusters_service_names() -> None:
+    (config,) = [
+        o
+        for o in rendered("stack")
+        if o["kind"] == "ConfigMap" and o["metadata"]["labels"].get("grafana_datasource") == "1"
+    ]
+    cluster = yaml.safe_load(config["data"]["datasources.yaml"])["datasources"]
+    compose = load_yaml(STACK / "grafana" / "provisioning" / "datasources" / "datasources.yaml")
+    moved = {f"http://{a}": f"http://{b}" for a, b in k8s_values.CLUSTER_HOSTS.items()}
+    expected = [{**d, "url": moved.get(d["url"], d["url"])} for d in compose["datasources"]]
+    assert cluster == expected
+    assert {d["uid"] for d in cluster} >= {"prometheus", "loki", "tempo", "pyroscope"}
+    # Every other name is a Service the stack's releases create under that name.
+    assert "http://kps-prometheus:9090" in {d["url"] for d in cluster}
+
+
+def test_the_slo_rules_are_a_prometheusrule_with_the_compose_rules() -> None:
+    (rule,) = [o for o in rendered("stack") if o["kind"] == "PrometheusRule"]
+    assert rule["spec"] == load_yaml(STACK / "prometheus" / "rules" / "slo.rules.yml")
+    alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert alerts, "the burn-rate alerts"

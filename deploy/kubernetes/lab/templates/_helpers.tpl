@@ -1,10 +1,16 @@
-{{/* Labels every object of a workload carries; the selector is the last two. */}}
+{{/* Labels every object of a workload carries; the selector is the last two. Prometheus and
+Alloy relabel part-of, component and name into compose_project, compose_service (and
+service_name) and container_name, the labels the compose path gives every series and line. */}}
 {{- define "lab.labels" -}}
-app.kubernetes.io/part-of: observability-lab
-app.kubernetes.io/managed-by: {{ .root.Release.Service }}
-helm.sh/chart: {{ .root.Chart.Name }}-{{ .root.Chart.Version }}
+{{ include "lab.common" .root }}
 app.kubernetes.io/component: {{ .workload.component }}
 {{ include "lab.selector" . }}
+{{- end -}}
+
+{{- define "lab.common" -}}
+app.kubernetes.io/part-of: {{ required "project: the compose project" .Values.project }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end -}}
 
 {{- define "lab.selector" -}}
