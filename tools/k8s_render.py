@@ -1,4 +1,4 @@
-"""Render and validate the lab chart, one release per stage and one for the stack, without a cluster.
+"""Render and validate the lab chart (each stage's release and the stack's) without a cluster.
 
 `python -m tools.k8s_render [FOLDER]` (`nox -s k8s-render`): `helm lint` and `helm template` of
 each release's values file, every object of a built-in kind checked strictly against the schemas

@@ -176,7 +176,8 @@ def test_each_compose_service_runs_as_compose_runs_it(stage: str, service: str) 
     assert plain == {k: v for k, v in expected.items() if v != f"$({k})"}
     needed = {v for value in expected.values() for v in re.findall(r"\$\(([A-Z0-9_]+)\)", value)}
     assert set(secret_refs) == needed
-    assert len(names := [e["name"] for e in container["env"]]) == len(set(names))
+    names = [e["name"] for e in container["env"]]
+    assert len(names) == len(set(names))
     for variable, ref in secret_refs.items():
         assert ref == {"name": f"lab-{stage}", "key": variable}
     for variable in needed:  # defined before any value that uses it
@@ -287,13 +288,12 @@ def assert_postgres(release: Release, postgres: dict, objects: list, scripts: di
         for m in container["volumeMounts"]
         if m.get("subPath")
     }
-    assert mounted == {f"/docker-entrypoint-initdb.d/{n}": p.read_text() for n, p in scripts.items()}
+    initdb = "/docker-entrypoint-initdb.d"
+    assert mounted == {f"{initdb}/{n}": p.read_text() for n, p in scripts.items()}
     # PGDATA (compose's volume) inside the claim, made there by postgres, not the claim's root.
     data = next(m for m in container["volumeMounts"] if m["name"] == "data")
     compose_data = next(
-        v.split(":")[1]
-        for v in compose_of(release)["postgres"]["volumes"]
-        if not v.startswith(".")
+        v.split(":")[1] for v in compose_of(release)["postgres"]["volumes"] if not v.startswith(".")
     )
     assert Path(compose_data).parent == Path(data["mountPath"])
 
