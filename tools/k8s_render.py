@@ -76,6 +76,10 @@ def invalid(manifest: str) -> list[str]:
                 kubernetes_validate.validate(item, KUBERNETES_VERSION, strict=True)
         except (kubernetes_validate.ValidationError, jsonschema.ValidationError) as error:
             problems.append(f"{item['kind']}/{item['metadata']['name']}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            problems.append(
+                f"{item['kind']}/{item['metadata']['name']}: no schema for {item['apiVersion']}"
+            )
     return problems
 
 
