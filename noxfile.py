@@ -319,6 +319,7 @@ def lint(session: nox.Session) -> None:
     uv_run(
         session, "shellcheck", ".ci/run", "compose/stack/postgres/reader.sh",
         "tests/docker/standins/postgres/docker-entrypoint.sh",
+        "deploy/kubernetes/stack/tempo3-drop-ballast/drop-ballast.sh",
     )  # fmt: skip
 
 

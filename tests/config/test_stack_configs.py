@@ -93,6 +93,7 @@ def test_yamllint_accepts_every_yaml_config() -> None:
             "-c",
             str(REPO / ".yamllint.yaml"),
             str(REPO / "compose"),
+            str(REPO / "deploy" / "kubernetes" / "stack"),
         ],
         capture_output=True,
         text=True,
