@@ -359,6 +359,30 @@ def k8s_values(session: nox.Session) -> None:
     uv_run(session, "python", "-m", "tools.k8s_values")
 
 
+@nox.session(name="k8s-images", python=False)
+def k8s_images(session: nox.Session) -> None:
+    """Build the lab's own images a cluster runs, the stack release's and those of the stages
+    named (nox -s k8s-images -- stage-5), and print the lines that load them into kind or k3d."""
+    from tools import k8s_values
+
+    stages = [name for name in session.posargs if name != "stack"]
+    known = [r.name for r in k8s_values.releases() if r.app]
+    for name in stages:
+        if name not in known:
+            session.error(f"no stage {name!r}: name one of {', '.join(known)}")
+    releases = [k8s_values.release(name) for name in ["stack", *stages]]
+    ensure_env_file(session)
+    for release in releases:
+        built = [n for n, s in k8s_values.compose_services(release).items() if "build" in s]
+        compose(session, release.compose_file, "build", *built)
+    images = " ".join(k8s_values.own_images(releases))
+    session.log(
+        "Load them into the cluster's nodes:\n"
+        f"  kind load docker-image --name lab {images}\n"
+        f"  k3d image import --cluster lab {images}"
+    )
+
+
 @nox.session(name="k8s-render", python=False)
 def k8s_render(session: nox.Session) -> None:
     """Render every stage with helm into build/k8s/, validated against Kubernetes' schemas."""

@@ -296,6 +296,14 @@ def chart_files() -> dict[str, Path]:
     return found
 
 
+def own_images(releases: list[Release]) -> list[str]:
+    """The lab's own images (built by compose, in no registry) the releases run."""
+    found = [
+        w["image"] for r in releases for w in release_values(r)["workloads"] if w["own"]
+    ]  # fmt: skip
+    return list(dict.fromkeys(found))
+
+
 def render(release: Release) -> str:
     source = f"compose/{release.compose}/compose.yaml" + (" and stages.toml" if release.app else "")
     header = (

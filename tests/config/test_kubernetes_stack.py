@@ -366,3 +366,98 @@ def test_grafana_gets_composes_settings_and_the_stack_releases_configmaps() -> N
     for kind in ("dashboards", "datasources"):
         sidecar = grafana["sidecar"][kind]
         assert f'{sidecar["label"]}: "{sidecar["labelValue"]}"' in template
+
+
+# The chapter (tutorials/kubernetes.md): its commands name what the charts and releases need.
+
+CHAPTER = REPO / "tutorials" / "kubernetes.md"
+
+
+def chapter_commands() -> list[str]:
+    """The chapter's command lines, continuation lines joined."""
+    text = CHAPTER.read_text().replace("\\\n", " ")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.DOTALL)
+    return [
+        " ".join(line.split()) for block in blocks for line in block.splitlines() if line.strip()
+    ]
+
+
+def test_the_chapter_installs_each_lab_release_it_names_with_its_values_file() -> None:
+    installs = [c for c in chapter_commands() if " deploy/kubernetes/lab " in c]
+    assert installs
+    for command in installs:
+        name = command.split()[3]
+        release = k8s_values.release(name)
+        values_file = release.values_file.relative_to(REPO)
+        assert (
+            command
+            == f"helm upgrade --install {name} deploy/kubernetes/lab -n lab -f {values_file}"
+        )
+    uninstall = next(c for c in chapter_commands() if c.startswith("helm uninstall stage-5 "))
+    installed = {c.split()[3] for c in chapter_commands() if c.startswith("helm upgrade --install")}
+    assert set(uninstall.split()[2:-2]) == installed
+
+
+def test_the_chapter_loads_every_image_the_releases_build_and_no_registry_has() -> None:
+    (load,) = [c for c in chapter_commands() if c.startswith("kind load docker-image")]
+    releases = [k8s_values.release(name) for name in ("stack", "stage-5")]
+    assert load.split()[5:] == k8s_values.own_images(releases)
+
+
+def test_the_chapter_creates_each_secret_with_the_keys_the_releases_read() -> None:
+    created = {
+        c.split()[6]: re.findall(r"--from-literal=([\w-]+)=", c)
+        for c in chapter_commands()
+        if c.startswith("kubectl -n lab create secret generic ")
+    }
+    expected = {}
+    for name in ("stack", "stage-5"):
+        secret = load_yaml(k8s_values.release(name).values_file)["secret"]
+        expected[secret["name"]] = secret["keys"]
+    admin = values("grafana")["admin"]
+    expected[admin["existingSecret"]] = [admin["userKey"], admin["passwordKey"]]
+    assert created == expected
+
+
+def test_the_chapter_forwards_the_ports_compose_publishes() -> None:
+    forwards = {
+        c.split()[4]: c.split()[5]
+        for c in chapter_commands()
+        if c.startswith("kubectl -n lab port-forward ")
+    }
+    app = k8s_values.lab_stages.app("stage-5")
+    expected = {
+        f"svc/{s.container}": f"{s.port}:{s.container_port}"
+        for s in app.services
+        if s.port and s.kind != "database"
+    }
+    grafana = STACK_COMPOSE["grafana"]["ports"][0].split(":", 1)[1]
+    expected["svc/grafana"] = f"{grafana.split(':')[0]}:{values('grafana')['service']['port']}"
+    assert forwards == expected
+
+
+def test_the_chapters_memory_table_sums_composes_limits_and_the_charts_requests() -> None:
+    text = CHAPTER.read_text()
+    rows = dict(
+        (name.strip("* "), (int(compose), int(cluster)))
+        for name, compose, cluster in re.findall(
+            r"^\| ([\w* -]+?) \| \**(\d+) MiB\** \| \**(\d+) MiB\** \|", text, re.MULTILINE
+        )
+    )
+    stack_release = load_yaml(k8s_values.release("stack").values_file)["workloads"]
+    cluster = {
+        service: mebibytes(dig(values(name), memory))
+        for service, (name, _, memory, _) in RUNTIME.items()
+    } | {w["component"]: mebibytes(w["memory"]) for w in stack_release}
+    for service, compose in STACK_COMPOSE.items():
+        assert rows[service] == (mebibytes(compose["mem_limit"]), cluster[service]), service
+    total = sum(mebibytes(s["mem_limit"]) for s in STACK_COMPOSE.values())
+    assert rows["the stack"] == (total, sum(cluster.values()))
+    stage = services(REPO / "compose" / "stage5" / "compose.yaml")
+    stage_release = load_yaml(k8s_values.release("stage-5").values_file)["workloads"]
+    assert rows["stage 5"] == (
+        sum(mebibytes(s["mem_limit"]) for s in stage.values()),
+        sum(mebibytes(w["memory"]) for w in stage_release),
+    )
+    reloader = 50  # the alloy chart's configReloader request (values.yaml:265 at 1.11.1)
+    assert f"reserves {total + reloader} MiB for the stack" in " ".join(text.split())
