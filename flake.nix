@@ -35,6 +35,10 @@
               prometheus-alertmanager
               prometheus-postgres-exporter
               wrk
+              # The lab on a cluster (tutorials/kubernetes.md): a local cluster, its client, Helm.
+              kind
+              kubectl
+              kubernetes-helm
               # Grafana's LogQL/TraceQL grammars for the tests: npm ci --prefix tests/grammars.
               nodejs
               curl

@@ -385,5 +385,14 @@ def k8s_images(session: nox.Session) -> None:
 
 @nox.session(name="k8s-render", python=False)
 def k8s_render(session: nox.Session) -> None:
-    """Render every stage with helm into build/k8s/, validated against Kubernetes' schemas."""
+    """Render every release of the lab chart with helm into build/k8s/, validated against
+    Kubernetes' schemas."""
     uv_run(session, "python", "-m", "tools.k8s_render", *session.posargs)
+
+
+@nox.session(name="k8s-charts", python=False)
+def k8s_charts(session: nox.Session) -> None:
+    """Pull each upstream chart at its pinned version, check every key the lab sets against its
+    values.yaml and render it with the lab's values into build/k8s/charts/ (needs the charts'
+    repositories: the GitHub workflow runs it)."""
+    uv_run(session, "python", "-m", "tools.k8s_charts", *session.posargs)
