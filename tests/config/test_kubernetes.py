@@ -11,13 +11,15 @@ of running a stage cannot drift apart. Helm: on PATH or .tools/helm (python3 too
 import functools
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.config import test_slo_rules
 from tests.config.repo_files import REPO, load_yaml, services
-from tests.support.prerequisites import require
+from tests.support.prerequisites import require, require_tool
 from tools import k8s_render, k8s_values
 from tools.k8s_values import Release, lab_stages
 
@@ -354,3 +356,32 @@ def test_the_slo_rules_are_a_prometheusrule_with_the_compose_rules() -> None:
     assert rule["spec"] == load_yaml(STACK / "prometheus" / "rules" / "slo.rules.yml")
     alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
     assert alerts, "the burn-rate alerts"
+
+
+@pytest.mark.parametrize(("name", "bad_ratio"), test_slo_rules.burn_cases())
+def test_the_prometheusrules_alerts_fire_above_their_burn_rates(
+    name: str, bad_ratio: float, tmp_path: Path
+) -> None:
+    """The rendered PrometheusRule's groups as a rules file: promtool checks them and replays the
+    burns of tests/config/test_slo_rules.py through them."""
+    (rule,) = [o for o in rendered("stack") if o["kind"] == "PrometheusRule"]
+    rules = tmp_path / "prometheusrule.yml"
+    rules.write_text(yaml.safe_dump(rule["spec"], sort_keys=False))
+    promtool = require_tool("promtool", "apt-get install prometheus")
+    check = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    slo = test_slo_rules.slos()[name]
+    test_slo_rules.run_promtool_test(
+        tmp_path,
+        test_slo_rules.input_series(slo, bad_ratio),
+        rules=rules,
+        alert_rule_test=[
+            {
+                "eval_time": "7h",
+                "alertname": f"SLO{name.capitalize()}ErrorBudgetBurn",
+                "exp_alerts": test_slo_rules.expected_alerts(slo, bad_ratio),
+            }
+        ],
+    )

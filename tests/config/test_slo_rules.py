@@ -112,12 +112,14 @@ def test_an_alert_fires_above_its_burn_rate_and_not_just_below(
     )
 
 
-def run_promtool_test(tmp_path: Path, series: list[dict], **checks: list[dict]) -> None:
-    """`promtool test rules` of the committed rules: series every minute, then the checks
-    (alert_rule_test, promql_expr_test) as promtool's unit-test file names them."""
+def run_promtool_test(
+    tmp_path: Path, series: list[dict], rules: Path = RULES, **checks: list[dict]
+) -> None:
+    """`promtool test rules` of the committed rules (or others): series every minute, then the
+    checks (alert_rule_test, promql_expr_test) as promtool's unit-test file names them."""
     promtool = require_tool("promtool", "apt-get install prometheus")
     tests = {
-        "rule_files": [str(RULES)],
+        "rule_files": [str(rules)],
         "evaluation_interval": "1m",
         "tests": [{"interval": "1m", "input_series": series, **checks}],
     }
