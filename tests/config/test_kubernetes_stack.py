@@ -461,3 +461,13 @@ def test_the_chapters_memory_table_sums_composes_limits_and_the_charts_requests(
     )
     reloader = 50  # the alloy chart's configReloader request (values.yaml:265 at 1.11.1)
     assert f"reserves {total + reloader} MiB for the stack" in " ".join(text.split())
+
+
+def test_grafanas_dashboard_provider_is_composes() -> None:
+    provider = values("grafana")["sidecar"]["dashboards"]["provider"]
+    dashboards = STACK / "grafana" / "provisioning" / "dashboards" / "dashboards.yaml"
+    (compose,) = load_yaml(dashboards)["providers"]
+    assert provider["name"] == compose["name"] and provider["folder"] == compose["folder"]
+    # The chart spells disableDeletion disableDelete (it writes the provider file itself).
+    assert provider["disableDelete"] == compose["disableDeletion"]
+    assert provider["allowUiUpdates"] == compose["allowUiUpdates"]
