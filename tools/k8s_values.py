@@ -37,6 +37,12 @@ STACK = ROOT / "compose" / "stack"
 # The stack's compose services the lab chart runs; the others come from upstream charts
 # (deploy/kubernetes/CHARTS.md, which a test holds to this and the compose file).
 STACK_OWN = ("postgres", "usage-scraper", "alert-receiver")
+# What the stack release gives the upstream charts: the SLO rules (a PrometheusRule) and the
+# datasources (Grafana's sidecar), the latter with the cluster's Service names, in files/ under
+# DATASOURCES_KEY.
+SLO_RULES = STACK / "prometheus" / "rules" / "slo.rules.yml"
+DATASOURCES = STACK / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
+DATASOURCES_KEY = "cluster-datasources.yaml"
 # The compose address of a stack service -> its Service on a cluster, where the upstream chart
 # names it otherwise (kube-prometheus-stack installed as `kps`, fullnameOverride kps).
 CLUSTER_HOSTS = {
@@ -260,11 +266,6 @@ def observability() -> dict:
         "datasources": DATASOURCES_KEY,
         "rules": file_key(SLO_RULES),
     }
-
-
-SLO_RULES = STACK / "prometheus" / "rules" / "slo.rules.yml"
-DATASOURCES = STACK / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
-DATASOURCES_KEY = "cluster-datasources.yaml"
 
 
 def dashboards() -> list[Path]:
