@@ -17,6 +17,7 @@ read-only bind mounts of the lab's files as ConfigMap files, and a named volume 
 PersistentVolumeClaim of a StatefulSet.
 """
 
+import os
 import re
 import shutil
 import sys
@@ -236,7 +237,13 @@ def workload(release: Release, compose_name: str, service: dict) -> dict:
         "probe": probe(service),
     }
     if files:
-        found["files"] = [{"file": f["file"], "mountPath": f["mountPath"]} for f in files]
+        # A script compose mounts executable stays so: the postgres image runs an executable
+        # initdb script and sources any other (with its `set -u` then in the entrypoint's shell).
+        found["files"] = [
+            {"file": f["file"], "mountPath": f["mountPath"]}
+            | ({"executable": True} if os.access(f["source"], os.X_OK) else {})
+            for f in files
+        ]
     if data:
         # The claim mounted one folder up: a new claim's root belongs to root and may hold
         # lost+found, which initdb refuses; the compose mount's folder (postgres's PGDATA) is

@@ -10,6 +10,7 @@ of running a stage cannot drift apart. Helm: .tools/helm (python3 tools/fetch_he
 
 import functools
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -292,6 +293,15 @@ def assert_postgres(release: Release, postgres: dict, objects: list, scripts: di
     }
     initdb = "/docker-entrypoint-initdb.d"
     assert mounted == {f"{initdb}/{n}": p.read_text() for n, p in scripts.items()}
+    # Executable as compose mounts it (the image runs an executable script, sources the others).
+    (volume,) = [v for v in postgres["spec"]["template"]["spec"]["volumes"] if v["name"] == "files"]
+    modes = {
+        i["key"]: i.get("mode", volume["configMap"]["defaultMode"])
+        for i in volume["configMap"]["items"]
+    }
+    for key, text in config["data"].items():
+        (source,) = [p for p in scripts.values() if p.read_text() == text]
+        assert modes[key] == (0o555 if os.access(source, os.X_OK) else 0o444), key
     # PGDATA (compose's volume) inside the claim, made there by postgres, not the claim's root.
     data = next(m for m in container["volumeMounts"] if m["name"] == "data")
     compose_data = next(
