@@ -135,10 +135,9 @@ def missing_upstream(chart: Chart, upstream: dict) -> list[str]:
     return missing
 
 
-def key_line(values_text: str, path: str) -> int | None:
-    """The line of values.yaml (from 1) a key path is on, None where it is not."""
-    node: yaml.Node = yaml.compose(values_text)
-    line = None
+def key_line(root: yaml.Node, path: str) -> int | None:
+    """The line (from 1) of a composed values.yaml a key path is on, None where it is not."""
+    node, line = root, None
     for part in split(path):
         if not isinstance(node, yaml.MappingNode):
             return None
@@ -153,11 +152,12 @@ def key_line(values_text: str, path: str) -> int | None:
 
 def wrong_lines(chart: Chart, values_text: str) -> list[str]:
     """The cited lines that are not where the key (or the free-form map above it) is."""
+    root = yaml.compose(values_text)
     wrong = []
     for key, where in chart.keys.items():
         cited = int(WHERE.search(where)[1])  # type: ignore[index]
         path = where.split()[2] if where.startswith("free below ") else key
-        found = key_line(values_text, path)
+        found = key_line(root, path)
         if found != cited:
             wrong.append(f"{key}: {path} is at values.yaml:{found}, not {cited}")
     return wrong
@@ -236,8 +236,8 @@ def main(argv: list[str]) -> int:
         for chart in charts():
             name = chart.chart.split("/")[1]
             folder = pulled / name if pulled else pull(chart, Path(scratch))
-            upstream = yaml.safe_load((folder / "values.yaml").read_text())
             values_text = (folder / "values.yaml").read_text()
+            upstream = yaml.safe_load(values_text)
             missing = missing_upstream(chart, upstream) + wrong_lines(chart, values_text)
             found = yaml.safe_load((folder / "Chart.yaml").read_text())
             if (str(found["version"]), str(found["appVersion"]).lstrip("v")) != (

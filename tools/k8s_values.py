@@ -136,7 +136,8 @@ def environment(service: dict) -> tuple[list[dict], list[str]]:
         for variable in REQUIRED.findall(value):
             if variable not in secrets:
                 secrets.append(variable)
-        if REQUIRED.fullmatch(value) and REQUIRED.fullmatch(value)[1] == name:
+        whole = REQUIRED.fullmatch(value)
+        if whole and whole[1] == name:
             continue  # the Secret's key of the same name is the whole value
         env.append({"name": name, "value": REQUIRED.sub(r"$(\1)", value)})
     return [{"name": key, "secretKey": key} for key in secrets] + env, secrets

@@ -31,6 +31,16 @@ def dockerfile_base_images() -> dict[str, str]:
     return dict(re.findall(r"^ARG (\w+_IMAGE)=(\S+)$", header, re.MULTILINE))
 
 
+# Memory as compose (Docker's k, m, g) and Kubernetes (Ki, Mi, Gi) write it: powers of 1024.
+MEMORY_UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+
+def memory_bytes(value: str) -> int:
+    """A compose mem_limit or a Kubernetes memory quantity, in bytes."""
+    number, unit = re.fullmatch(r"(\d+)([A-Za-z]*)", str(value)).groups()  # type: ignore[union-attr]
+    return int(number) * MEMORY_UNITS[unit]
+
+
 def load_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
 

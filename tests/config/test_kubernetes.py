@@ -12,22 +12,20 @@ import functools
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.config import test_slo_rules
-from tests.config.repo_files import REPO, load_yaml, services
-from tests.support.prerequisites import require, require_tool
+from tests.config.repo_files import REPO, load_yaml, memory_bytes, services
+from tests.support.prerequisites import require
 from tools import k8s_render, k8s_values
 from tools.k8s_values import Release, lab_stages
 
 RELEASES = k8s_values.releases()
 STACK = REPO / "compose" / "stack"
 COMPOSE_REQUIRED = re.compile(r"\$\{([A-Z][A-Z0-9_]*):\?[^}]*\}")
-UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
 WORKLOADS = {"Deployment", "StatefulSet"}
 
 
@@ -61,11 +59,6 @@ def cases() -> list[tuple[str, str]]:
 
 def kube_name(name: str, compose: dict) -> str:
     return compose.get("container_name", name)
-
-
-def quantity(value: str) -> int:
-    number, unit = re.fullmatch(r"(\d+)([A-Za-z]*)", str(value)).groups()  # type: ignore[union-attr]
-    return int(number) * UNITS[unit]
 
 
 def image_user() -> tuple[int, int]:
@@ -162,9 +155,9 @@ def test_each_compose_service_runs_as_compose_runs_it(stage: str, service: str) 
     labels = {k: str(v) for k, v in compose.get("labels", {}).items() if k.startswith("lab.")}
     assert pod["metadata"].get("annotations", {}) == labels
     # Memory: compose's limit, requested and capped.
-    limit = quantity(compose["mem_limit"])
-    assert quantity(container["resources"]["limits"]["memory"]) == limit
-    assert quantity(container["resources"]["requests"]["memory"]) == limit
+    limit = memory_bytes(compose["mem_limit"])
+    assert memory_bytes(container["resources"]["limits"]["memory"]) == limit
+    assert memory_bytes(container["resources"]["requests"]["memory"]) == limit
 
     # The environment: compose's, a required variable read from the stage's Secret.
     secret_refs = {
@@ -374,11 +367,7 @@ def test_the_prometheusrule_passes_promtool_and_pages_on_a_fast_burn(tmp_path: P
     (rule,) = [o for o in rendered("stack") if o["kind"] == "PrometheusRule"]
     rules = tmp_path / "prometheusrule.yml"
     rules.write_text(yaml.safe_dump(rule["spec"], sort_keys=False))
-    promtool = require_tool("promtool", "apt-get install prometheus")
-    check = subprocess.run(
-        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
+    test_slo_rules.assert_promtool_accepts(rules)
     name, bad_ratio = test_slo_rules.burn_cases()[0]  # the first SLO, 2% above the page's rate
     slo = test_slo_rules.slos()[name]
     expected = test_slo_rules.expected_alerts(slo, bad_ratio)

@@ -16,6 +16,7 @@ from tests.config.repo_files import (
     REPO,
     docker_label_names,
     load_yaml,
+    memory_bytes,
     services,
 )
 from tools import k8s_charts, k8s_values
@@ -213,8 +214,7 @@ RUNTIME = {
 
 
 def mebibytes(quantity: str) -> int:
-    number, unit = re.fullmatch(r"(\d+)([a-zA-Z]+)", str(quantity)).groups()  # type: ignore[union-attr]
-    return int(number) * {"m": 1, "Mi": 1, "g": 1024, "Gi": 1024}[unit]
+    return memory_bytes(quantity) // 2**20
 
 
 @pytest.mark.parametrize("service", sorted(RUNTIME))

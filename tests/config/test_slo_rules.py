@@ -33,9 +33,14 @@ def test_the_committed_rules_are_generated_from_slos_yaml() -> None:
 
 def test_prometheus_loads_the_rules() -> None:
     assert load_yaml(PROMETHEUS_CONFIG)["rule_files"] == ["rules/*.yml"]
+    assert_promtool_accepts(RULES)
+
+
+def assert_promtool_accepts(rules: Path) -> None:
+    """`promtool check rules` of a rules file passes."""
     promtool = require_tool("promtool", "apt-get install prometheus")
     result = subprocess.run(
-        [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
