@@ -82,7 +82,17 @@ def promql_queries() -> list[tuple[str, str, str]]:
 
 def docker_label_names(config_text: str) -> set[str]:
     """Container labels a Prometheus or Alloy config reads, as compose spells them (dots)."""
-    found = re.findall(r"__meta_docker_container_label_(lab_[a-z_]+)", config_text)
+    return lab_names(config_text, "__meta_docker_container_label_")
+
+
+def pod_annotation_names(config_text: str) -> set[str]:
+    """Pod annotations a Prometheus or Alloy config reads, as the lab chart spells them (dots)."""
+    return lab_names(config_text, "__meta_kubernetes_pod_annotation_")
+
+
+def lab_names(config_text: str, meta_prefix: str) -> set[str]:
+    """The `lab.*` names read through a discovery's meta labels, which turn dots into _."""
+    found = re.findall(rf"{meta_prefix}(lab_[a-z_]+)", config_text)
     return {name.replace("_", ".") for name in found}
 
 

@@ -17,6 +17,7 @@ from tests.config.repo_files import (
     docker_label_names,
     load_yaml,
     memory_bytes,
+    pod_annotation_names,
     services,
 )
 from tools import k8s_charts, k8s_values
@@ -36,12 +37,6 @@ CLUSTER_ONLY = {("loki.relabel", "streams")}
 
 def blocks(text: str) -> dict[tuple[str, str], str]:
     return {(m[1], m[2]): m[0] for m in BLOCK.finditer(text)}
-
-
-def pod_annotation_names(text: str) -> set[str]:
-    """Pod annotations a Prometheus or Alloy config reads (Kubernetes turns dots into _)."""
-    found = re.findall(r"__meta_kubernetes_pod_annotation_(lab_[a-z_]+)", text)
-    return {name.replace("_", ".") for name in found}
 
 
 def target_labels(text: str) -> set[str]:
