@@ -6,6 +6,10 @@ then where the chart's values.yaml at that version has it (`values.yaml:LINE`), 
 below a map the chart leaves free-form (`{}` there, or open in its values.schema.json),
 `free below PARENT`. tests/config/test_kubernetes_stack.py holds each values file to its block.
 
+Why a check of our own: Helm ignores a values key a chart does not read, and holds values to a
+values.schema.json only where the chart ships one (of these, Loki alone does, and it leaves most
+maps open), so a misspelt key would change nothing, silently.
+
 `python -m tools.k8s_charts [--pulled DIR]` (`nox -s k8s-charts`, run by the GitHub workflow,
 where the chart repositories can be reached): pulls each chart at its version with helm (or reads
 DIR/<chart>/values.yaml, a chart already pulled and untarred), checks that every key the lab sets

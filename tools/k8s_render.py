@@ -3,8 +3,10 @@
 `python -m tools.k8s_render [FOLDER]` (`nox -s k8s-render`): `helm lint` and `helm template` of
 each release's values file, every object of a built-in kind checked strictly against the schemas
 of KUBERNETES_VERSION (kubernetes-validate), a custom resource against its CRD's schema recorded in
-deploy/kubernetes/crds/, the manifests written to FOLDER (default build/k8s/) for review. Helm is
-the .tools/helm (tools/fetch_helm.py, which this runs when there is no helm), or the one on PATH.
+deploy/kubernetes/crds/ (kubernetes-validate ships the built-in kinds' schemas only; `nox -s
+k8s-charts` holds the restated schema to the operator's CRD), the manifests written to FOLDER
+(default build/k8s/) for review. Helm is .tools/helm (tools/fetch_helm.py, which this runs when
+there is no helm), else the one on PATH.
 """
 
 import json
