@@ -69,12 +69,12 @@ def cell(text: str) -> str:
     return text.strip().strip("`")
 
 
-def charts(text: str | None = None) -> list[Chart]:
+def charts() -> list[Chart]:
     found = []
-    for name, body in SECTION.findall(text if text is not None else FACTS.read_text()):
+    for name, body in SECTION.findall(FACTS.read_text()):
         rows = {key: cell(value) for key, value in ROW.findall(body)}
         (keys,) = KEYS.findall(body)
-        values = re.search(r"\(([^)]+)\)", rows["values"])
+        (values,) = re.findall(r"\(([^)]+)\)", rows["values"])
         found.append(
             Chart(
                 name=name,
@@ -83,7 +83,7 @@ def charts(text: str | None = None) -> list[Chart]:
                 repository=rows["repository"],
                 version=rows["version"],
                 app_version=rows["app version"],
-                values=(FACTS.parent / values[1]).resolve() if values else Path(rows["values"]),
+                values=(FACTS.parent / values).resolve(),
                 flags=rows.get("flags", ""),
                 services=tuple(re.findall(r"[\w-]+:\d+", rows["services"])),
                 keys=dict(line.split(maxsplit=1) for line in keys.splitlines() if line.strip()),
@@ -126,11 +126,16 @@ def lookup(values: dict, path: str) -> tuple[bool, object]:
     return True, node
 
 
+def free_below(where: str) -> str:
+    """The free-form map a key's facts entry names (`free below PARENT (...)`), else ""."""
+    return where.split()[2] if where.startswith("free below ") else ""
+
+
 def missing_upstream(chart: Chart, upstream: dict) -> list[str]:
     """The keys the lab sets that the chart's values.yaml lacks (below a free-form map: the map)."""
     missing = []
     for key, where in chart.keys.items():
-        parent = where.removeprefix("free below ").split()[0] if where.startswith("free") else ""
+        parent = free_below(where)
         found, node = lookup(upstream, parent or key)
         if not found:
             missing.append(f"{key}: {parent or key} is not in values.yaml")
@@ -160,7 +165,7 @@ def wrong_lines(chart: Chart, values_text: str) -> list[str]:
     wrong = []
     for key, where in chart.keys.items():
         cited = int(WHERE.search(where)[1])  # type: ignore[index]
-        path = where.split()[2] if where.startswith("free below ") else key
+        path = free_below(where) or key
         found = key_line(root, path)
         if found != cited:
             wrong.append(f"{key}: {path} is at values.yaml:{found}, not {cited}")

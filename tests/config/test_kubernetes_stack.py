@@ -104,8 +104,8 @@ def test_each_values_file_sets_exactly_the_keys_its_facts_block_lists(chart) -> 
     )
     for key, where in chart.keys.items():
         assert re.fullmatch(r"values\.yaml:\d+|free below (\S+) \(values\.yaml:\d+.*\)", where), key
-        if where.startswith("free below "):
-            assert key.startswith(where.split()[2] + "."), f"{key}: not below {where}"
+        if parent := k8s_charts.free_below(where):
+            assert key.startswith(f"{parent}."), f"{key}: not below {where}"
 
 
 def test_one_facts_section_per_values_file() -> None:
